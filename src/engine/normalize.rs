@@ -1,0 +1,135 @@
+//! Text normalisation: the display form (what readers see) and the matching form
+//! (what rules, gazetteers and topic terms are matched against).
+//!
+//! Display: Unicode NFC, zero-width and bidi controls removed, other control
+//! characters turned into spaces, whitespace runs collapsed inside a paragraph.
+//!
+//! Matching (`fold`): the display form plus Arabic folding (no tatweel or harakat,
+//! alef forms unified, ى→ي, ة→ه), Arabic-Indic and Persian digits to ASCII,
+//! lower-cased Latin and Cyrillic (ё→е). Folding never changes the number of
+//! words, so token positions line up between the two forms.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Characters that carry no text: zero-width marks, bidi embeddings/isolates, BOM,
+/// soft hyphen, Arabic letter mark.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}')
+}
+
+/// Display form of one paragraph (or line): NFC, invisibles removed, control
+/// characters and whitespace runs collapsed to one space, trimmed.
+pub fn display(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfc() {
+        if is_invisible(c) {
+            continue;
+        }
+        if c.is_whitespace() || c.is_control() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Split text into display-form lines: line breaks are kept (as `\n`), everything
+/// else normalised with [`display`]. Empty lines are kept as empty strings so callers
+/// can see paragraph breaks.
+pub fn display_lines(s: &str) -> Vec<String> {
+    s.split(['\n', '\r', '\u{2028}', '\u{2029}', '\u{0085}'])
+        .map(display)
+        .collect::<Vec<_>>()
+}
+
+/// Fold one character for matching; `None` drops it.
+#[inline]
+fn fold_char(c: char) -> Option<char> {
+    Some(match c {
+        // Arabic harakat, Quranic marks, superscript alef, tatweel
+        '\u{0610}'..='\u{061A}' | '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => return None,
+        '\u{06D6}'..='\u{06ED}' => return None,
+        'أ' | 'إ' | 'آ' | 'ٱ' | 'ٲ' | 'ٳ' => 'ا',
+        'ى' | 'ی' => 'ي',
+        'ة' => 'ه',
+        'ک' => 'ك',
+        '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+        '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+        'ё' | 'Ё' => 'е',
+        c if c.is_ascii() => c.to_ascii_lowercase(),
+        c => {
+            let mut l = c.to_lowercase();
+            match (l.next(), l.next()) {
+                (Some(one), None) => one,
+                _ => c,
+            }
+        }
+    })
+}
+
+/// Matching form of a display string (see the module docs).
+pub fn fold(s: &str) -> String {
+    s.chars().filter_map(fold_char).collect()
+}
+
+/// Matching form plus, for each char of the result, the char index it came from in
+/// `s`. Lets matchers that run on the folded form report spans in the display form.
+pub fn fold_with_map(s: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(s.len());
+    let mut map = Vec::with_capacity(s.len());
+    for (i, c) in s.chars().enumerate() {
+        if let Some(f) = fold_char(c) {
+            out.push(f);
+            map.push(i);
+        }
+    }
+    (out, map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_strips_invisibles_and_collapses_space() {
+        assert_eq!(display("  a\u{200B}b \u{202B}c\t\u{00A0} d  "), "ab c d");
+        assert_eq!(display("\u{FEFF}x\u{1}y"), "x y");
+    }
+
+    #[test]
+    fn display_is_nfc() {
+        // e + combining acute → é
+        assert_eq!(display("e\u{0301}"), "\u{00E9}");
+    }
+
+    #[test]
+    fn fold_arabic() {
+        assert_eq!(fold("أَحْمَد"), "احمد");
+        assert_eq!(fold("إلى مـــدينة"), "الي مدينه");
+        assert_eq!(fold("٢٠٢٢ و۱۲"), "2022 و12");
+    }
+
+    #[test]
+    fn fold_latin_cyrillic() {
+        assert_eq!(fold("Tokayev ТОКАЕВ Ёлка"), "tokayev токаев елка");
+    }
+
+    #[test]
+    fn fold_map_points_back() {
+        let (f, map) = fold_with_map("بِوتين");
+        assert_eq!(f, "بوتين");
+        assert_eq!(map, vec![0, 2, 3, 4, 5]);
+    }
+}

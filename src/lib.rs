@@ -1,0 +1,13 @@
+//! wirefeed: a streaming wire-feed processor.
+//!
+//! # Layout
+//! - [`engine`]: the functional core — clean, tag, classify (pure, no IO).
+//! - [`model`]: the typed values passed between stages.
+//! - [`ninjs`]: rendering a classified article as an IPTC ninjs 3.0 document.
+//! - [`data`]: built-in and user data files (topics, gazetteer, patterns).
+//! - [`error`]: typed errors with bounded labels.
+
+pub mod data;
+pub mod engine;
+pub mod error;
+pub mod model;
