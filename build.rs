@@ -17,7 +17,9 @@ fn main() {
     for (category, rel) in dirs {
         let dir = Path::new(&root).join(&rel);
         println!("cargo:rerun-if-changed={}", dir.display());
-        let Ok(read) = fs::read_dir(&dir) else { continue };
+        let Ok(read) = fs::read_dir(&dir) else {
+            continue;
+        };
         let mut files: Vec<_> = read
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))

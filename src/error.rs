@@ -20,7 +20,10 @@ pub enum EngineError {
     Binary(String),
     /// The content looks like a known container format but is malformed.
     #[error("malformed {format}: {detail}")]
-    Malformed { format: &'static str, detail: String },
+    Malformed {
+        format: &'static str,
+        detail: String,
+    },
     /// The XML declares entities (a DTD); expansion is never performed.
     #[error("xml declares entities (DTD); refusing to expand them")]
     EntityDeclaration,

@@ -2,7 +2,7 @@
 
 use crate::data::DataFile;
 use crate::error::DataError;
-use crate::model::EntityMention;
+use crate::model::{CleanArticle, EntityMention};
 
 /// Compiled gazetteer.
 #[derive(Debug, Default)]
@@ -14,8 +14,9 @@ impl Gazetteer {
         Ok(Gazetteer {})
     }
 
-    /// STUB: finds nothing.
-    pub fn find(&self, _headline_match: &str, _body_match: &str) -> Vec<EntityMention> {
+    /// STUB: finds nothing. Matches run on `article.headline_match` / `article.body_match`
+    /// (folded forms); case-sensitive names may look at the display form.
+    pub fn find(&self, _article: &CleanArticle) -> Vec<EntityMention> {
         Vec::new()
     }
 }

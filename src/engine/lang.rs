@@ -4,5 +4,8 @@ use crate::model::{CleanArticle, LanguageGuess};
 
 /// STUB.
 pub fn detect(_a: &CleanArticle) -> LanguageGuess {
-    LanguageGuess { code: "und".into(), confidence: 0.0 }
+    LanguageGuess {
+        code: "und".into(),
+        confidence: 0.0,
+    }
 }

@@ -20,7 +20,7 @@ pub mod text;
 
 use crate::data::DataSet;
 use crate::error::{DataError, EngineError};
-use crate::model::{CleanArticle, ClassifiedArticle, TaggedArticle};
+use crate::model::{ClassifiedArticle, CleanArticle, TaggedArticle};
 
 /// Default maximum input size (bytes). Larger inputs are rejected as `too_large`.
 pub const DEFAULT_MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
@@ -110,7 +110,11 @@ impl Engine {
             .into_iter()
             .enumerate()
             .map(|(i, s)| {
-                let headline_match = s.headline.as_deref().map(normalize::fold).unwrap_or_default();
+                let headline_match = s
+                    .headline
+                    .as_deref()
+                    .map(normalize::fold)
+                    .unwrap_or_default();
                 let body_match = normalize::fold(&s.paragraphs.join("\n\n"));
                 CleanArticle {
                     id: format!("{source_id}-{i}"),
@@ -138,9 +142,7 @@ impl Engine {
     /// Tag stage: language, entities, reported figures.
     pub fn tag(&self, article: CleanArticle) -> TaggedArticle {
         let language = lang::detect(&article);
-        let entities = self
-            .gazetteer
-            .find(&article.headline_match, &article.body_match);
+        let entities = self.gazetteer.find(&article);
         let figures = self.figures.extract(&article.body_text(), &language.code);
         TaggedArticle {
             article,

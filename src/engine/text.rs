@@ -25,7 +25,10 @@ pub struct TextRules {}
 
 impl TextRules {
     /// STUB (being replaced).
-    pub fn from_files(_boilerplate: &[DataFile], _agencies: &[DataFile]) -> Result<TextRules, Vec<DataError>> {
+    pub fn from_files(
+        _boilerplate: &[DataFile],
+        _agencies: &[DataFile],
+    ) -> Result<TextRules, Vec<DataError>> {
         Ok(TextRules {})
     }
 
