@@ -7,7 +7,9 @@
 //! - [`data`]: built-in and user data files (topics, gazetteer, patterns).
 //! - [`error`]: typed errors with bounded labels.
 
+pub mod cli;
 pub mod data;
 pub mod engine;
 pub mod error;
 pub mod model;
+pub mod ninjs;

@@ -224,8 +224,12 @@ pub struct TopicDecision {
     pub matched: bool,
     pub score: f64,
     pub threshold: f64,
-    /// 0–100, for ninjs `subjects[].confidence`.
+    /// 0–100, for ninjs `subjects[].confidence`: how far the score is past the threshold.
     pub confidence: u8,
+    /// 0–100, for ninjs `subjects[].relevance`: how much of the article is about the topic.
+    pub relevance: u8,
+    /// IPTC Media Topic URIs of the topic.
+    pub media_topics: Vec<String>,
     /// Human-readable reason when not matched (`missing group anchor`, `excluded by …`, `below threshold`).
     pub reason: String,
     pub hits: Vec<TermHit>,

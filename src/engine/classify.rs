@@ -1,21 +1,683 @@
-//! Topic classification from data files (`topics/*.toml`).
+//! Topic classification: weighted term groups from `topics/*.toml`, with required
+//! co-occurrence, exclusions and a threshold. Every decision carries its explanation.
+//!
+//! A topic file (see `docs/topics.md`):
+//!
+//! ```toml
+//! id = "ukraine_war"
+//! label = "Ukraine war"
+//! media_topics = ["http://cv.iptc.org/newscodes/mediatopic/20000062"]
+//! threshold = 8.0
+//! headline_weight = 3.0     # one headline hit counts as this many body hits
+//! lead_weight = 2.0         # hits in the first paragraph count this much
+//! body_cap = 6              # a term's body hits saturate here
+//!
+//! [[require]]               # every [[require]] must hold
+//! groups = ["anchor"]       # hits in any of these groups …
+//! min_sentences = 2         # … in the headline or in at least this many sentences
+//! min_share = 0.1           # … and in at least this share of all sentences
+//!
+//! [[exclude]]               # any [[exclude]] that holds vetoes the topic
+//! group = "sport"
+//! min_hits = 2
+//!
+//! [groups.anchor]
+//! weight = 1.0
+//! # near = "other"         # count only within near_window sentences of a hit of group other
+//! terms.en = ["ukraine", "kyiv"]
+//! terms.ar = ["أوكرانيا"]
+//! ```
+//!
+//! Scoring: score = Σ groups weight × Σ terms (headline_weight × headline hits +
+//! min(body hits, body_cap) + (lead_weight − 1) × min(lead hits, body_cap)).
+//! Negative weights are counter-evidence.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
 
 use crate::data::DataFile;
+use crate::engine::terms::TermSet;
 use crate::error::DataError;
-use crate::model::{TaggedArticle, TopicDecision};
+use crate::model::{TaggedArticle, TermHit, TopicDecision};
 
-/// Compiled topics.
-#[derive(Debug, Default)]
-pub struct Topics {}
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopicFile {
+    id: String,
+    label: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    media_topics: Vec<String>,
+    threshold: f64,
+    #[serde(default = "default_headline_weight")]
+    headline_weight: f64,
+    #[serde(default = "one")]
+    lead_weight: f64,
+    #[serde(default = "default_body_cap")]
+    body_cap: u32,
+    #[serde(default)]
+    require: Vec<RequireFile>,
+    #[serde(default)]
+    exclude: Vec<ExcludeFile>,
+    groups: BTreeMap<String, GroupFile>,
+}
+
+fn default_headline_weight() -> f64 {
+    3.0
+}
+fn one() -> f64 {
+    1.0
+}
+fn default_body_cap() -> u32 {
+    6
+}
+fn one_u32() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequireFile {
+    groups: Vec<String>,
+    #[serde(default = "one_u32")]
+    min_hits: u32,
+    #[serde(default = "one_u32")]
+    min_sentences: u32,
+    #[serde(default)]
+    min_share: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExcludeFile {
+    group: String,
+    #[serde(default = "one_u32")]
+    min_hits: u32,
+    /// Only veto when the group outweighs this many hits of the named groups.
+    #[serde(default)]
+    unless_group: Option<String>,
+    #[serde(default)]
+    unless_min_hits: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupFile {
+    weight: f64,
+    #[serde(default)]
+    near: Option<String>,
+    #[serde(default = "one_u32")]
+    near_window: u32,
+    terms: BTreeMap<String, Vec<String>>,
+}
+
+/// A compiled topic.
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub id: String,
+    pub label: String,
+    pub description: String,
+    pub media_topics: Vec<String>,
+    pub threshold: f64,
+    pub headline_weight: f64,
+    pub lead_weight: f64,
+    pub body_cap: u32,
+    pub groups: Vec<Group>,
+    requires: Vec<Require>,
+    excludes: Vec<Exclude>,
+    /// Data file it came from.
+    pub source: String,
+}
+
+/// A weighted term group of a topic.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub weight: f64,
+    /// Hits count only within `near_window` sentences of a hit of this group
+    /// (or anywhere when the headline has one).
+    pub near: Option<usize>,
+    pub near_window: u32,
+    /// (language, term) in file order.
+    pub terms: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct Require {
+    groups: Vec<usize>,
+    min_hits: u32,
+    min_sentences: u32,
+    min_share: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Exclude {
+    group: usize,
+    min_hits: u32,
+    unless: Option<(usize, u32)>,
+}
+
+/// Where each pattern of the shared term set belongs.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    topic: usize,
+    group: usize,
+    term: usize,
+}
+
+/// All topics, compiled into one term automaton.
+#[derive(Debug, Clone)]
+pub struct Topics {
+    topics: Vec<Topic>,
+    terms: TermSet,
+    slots: Vec<Slot>,
+}
+
+/// 1-based line of the first occurrence of `needle` in `text` (0 if absent).
+fn line_of(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .map(|i| text[..i].matches('\n').count() + 1)
+        .unwrap_or(0)
+}
+
+fn is_lang_code(s: &str) -> bool {
+    (s.len() == 2 || s.len() == 3) && s.chars().all(|c| c.is_ascii_lowercase())
+}
+
+fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl Topic {
+    fn compile(file: &DataFile, errors: &mut Vec<DataError>) -> Option<Topic> {
+        let text = &file.text;
+        let raw: TopicFile = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                errors.push(DataError::from_toml(&file.name, text, &e));
+                return None;
+            }
+        };
+        let before = errors.len();
+        let err =
+            |needle: &str, msg: String| DataError::new(&file.name, line_of(text, needle), msg);
+        if !is_id(&raw.id) {
+            errors.push(err(
+                "id",
+                format!("topic id {:?} must be [a-z0-9_]+", raw.id),
+            ));
+        }
+        if raw.threshold.is_nan() || raw.threshold <= 0.0 {
+            errors.push(err("threshold", "threshold must be > 0".into()));
+        }
+        if raw.headline_weight < 0.0 || raw.lead_weight < 0.0 {
+            errors.push(err(
+                "weight",
+                "headline_weight and lead_weight must be >= 0".into(),
+            ));
+        }
+        if raw.body_cap == 0 {
+            errors.push(err("body_cap", "body_cap must be >= 1".into()));
+        }
+        for uri in &raw.media_topics {
+            if !uri.starts_with("http://") && !uri.starts_with("https://") {
+                errors.push(err(
+                    uri,
+                    format!("media topic {uri:?} is not an http(s) URI"),
+                ));
+            }
+        }
+        if raw.groups.is_empty() {
+            errors.push(err(
+                "[groups",
+                "a topic needs at least one [groups.<name>]".into(),
+            ));
+        }
+        let names: Vec<&String> = raw.groups.keys().collect();
+        let index = |g: &str| names.iter().position(|n| n.as_str() == g);
+        let mut groups = Vec::new();
+        for (name, g) in &raw.groups {
+            if !g.weight.is_finite() {
+                errors.push(err(
+                    &format!("groups.{name}"),
+                    format!("group {name}: weight must be a number"),
+                ));
+            }
+            let mut terms = Vec::new();
+            for (lang, list) in &g.terms {
+                if !is_lang_code(lang) {
+                    errors.push(err(
+                        &format!("terms.{lang}"),
+                        format!("group {name}: {lang:?} is not an ISO 639 language code"),
+                    ));
+                }
+                for t in list {
+                    terms.push((lang.clone(), t.clone()));
+                }
+            }
+            if terms.is_empty() {
+                errors.push(err(
+                    &format!("groups.{name}"),
+                    format!("group {name} has no terms"),
+                ));
+            }
+            let near = match &g.near {
+                Some(n) => match index(n) {
+                    Some(i) if n != name => Some(i),
+                    _ => {
+                        errors.push(err(
+                            &format!("near = \"{n}\""),
+                            format!("group {name}: near names unknown or same group {n:?}"),
+                        ));
+                        None
+                    }
+                },
+                None => None,
+            };
+            groups.push(Group {
+                name: name.clone(),
+                weight: g.weight,
+                near,
+                near_window: g.near_window,
+                terms,
+            });
+        }
+        let mut requires = Vec::new();
+        for r in &raw.require {
+            let mut ids = Vec::new();
+            for g in &r.groups {
+                match index(g) {
+                    Some(i) => ids.push(i),
+                    None => errors.push(err(
+                        &format!("\"{g}\""),
+                        format!("require names unknown group {g:?}"),
+                    )),
+                }
+            }
+            if r.groups.is_empty() {
+                errors.push(err(
+                    "[[require]]",
+                    "require needs at least one group".into(),
+                ));
+            }
+            if !(0.0..=1.0).contains(&r.min_share) {
+                errors.push(err("min_share", "min_share must be between 0 and 1".into()));
+            }
+            requires.push(Require {
+                groups: ids,
+                min_hits: r.min_hits,
+                min_sentences: r.min_sentences,
+                min_share: r.min_share,
+            });
+        }
+        let mut excludes = Vec::new();
+        for x in &raw.exclude {
+            let group = index(&x.group);
+            if group.is_none() {
+                errors.push(err(
+                    &format!("\"{}\"", x.group),
+                    format!("exclude names unknown group {:?}", x.group),
+                ));
+            }
+            let unless = match &x.unless_group {
+                Some(u) => match index(u) {
+                    Some(i) => Some((i, x.unless_min_hits.max(1))),
+                    None => {
+                        errors.push(err(
+                            &format!("\"{u}\""),
+                            format!("exclude names unknown group {u:?}"),
+                        ));
+                        None
+                    }
+                },
+                None => None,
+            };
+            if let Some(group) = group {
+                excludes.push(Exclude {
+                    group,
+                    min_hits: x.min_hits.max(1),
+                    unless,
+                });
+            }
+        }
+        if errors.len() > before {
+            return None;
+        }
+        Some(Topic {
+            id: raw.id,
+            label: raw.label,
+            description: raw.description,
+            media_topics: raw.media_topics,
+            threshold: raw.threshold,
+            headline_weight: raw.headline_weight,
+            lead_weight: raw.lead_weight,
+            body_cap: raw.body_cap,
+            groups,
+            requires,
+            excludes,
+            source: file.name.clone(),
+        })
+    }
+}
+
+/// Per-term counts for one article.
+#[derive(Debug, Clone, Default)]
+struct Count {
+    headline: u32,
+    body: u32,
+    lead: u32,
+    sentences: BTreeSet<usize>,
+}
+
+/// One body occurrence, located.
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    slot: Slot,
+    sentence: usize,
+    lead: bool,
+}
+
+/// Byte offsets where sentences end in the folded body: sentence punctuation
+/// followed by whitespace, or a line break.
+fn sentence_breaks(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    for (i, c) in text.char_indices() {
+        let end = i + c.len_utf8();
+        let next_is_space = bytes.get(end).is_none_or(|b| b.is_ascii_whitespace());
+        match c {
+            '\n' => out.push(i),
+            '.' | '!' | '?' | '؟' | '…' if next_is_space => out.push(end),
+            _ => {}
+        }
+    }
+    out
+}
 
 impl Topics {
-    /// STUB (being replaced).
-    pub fn from_files(_files: &[DataFile]) -> Result<Topics, Vec<DataError>> {
-        Ok(Topics {})
+    /// Compile topic files. Reports every problem with file and line.
+    pub fn from_files(files: &[DataFile]) -> Result<Topics, Vec<DataError>> {
+        let mut errors = Vec::new();
+        let mut topics: Vec<Topic> = Vec::new();
+        for file in files {
+            if let Some(t) = Topic::compile(file, &mut errors) {
+                if let Some(other) = topics.iter().find(|o| o.id == t.id) {
+                    errors.push(DataError::new(
+                        &file.name,
+                        line_of(&file.text, "id"),
+                        format!("topic id {:?} is already defined in {}", t.id, other.source),
+                    ));
+                } else {
+                    topics.push(t);
+                }
+            }
+        }
+        topics.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut all_terms = Vec::new();
+        let mut slots = Vec::new();
+        for (ti, t) in topics.iter().enumerate() {
+            for (gi, g) in t.groups.iter().enumerate() {
+                for (ki, (_, term)) in g.terms.iter().enumerate() {
+                    all_terms.push(term.clone());
+                    slots.push(Slot {
+                        topic: ti,
+                        group: gi,
+                        term: ki,
+                    });
+                }
+            }
+        }
+        let terms = match TermSet::new(&all_terms) {
+            Ok(set) => set,
+            Err((i, e)) => {
+                let slot = slots[i];
+                let t = &topics[slot.topic];
+                let text = files
+                    .iter()
+                    .find(|f| f.name == t.source)
+                    .map(|f| f.text.as_str())
+                    .unwrap_or("");
+                errors.push(DataError::new(
+                    &t.source,
+                    line_of(text, &all_terms[i]),
+                    format!("group {}: {}", t.groups[slot.group].name, e.0),
+                ));
+                return Err(errors);
+            }
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Topics {
+            topics,
+            terms,
+            slots,
+        })
     }
 
-    /// STUB.
-    pub fn classify(&self, _t: &TaggedArticle) -> Vec<TopicDecision> {
-        Vec::new()
+    /// The compiled topics, by id.
+    pub fn list(&self) -> &[Topic] {
+        &self.topics
     }
+
+    /// Look a topic up by id.
+    pub fn get(&self, id: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.id == id)
+    }
+
+    /// Decide every topic for an article.
+    pub fn classify(&self, tagged: &TaggedArticle) -> Vec<TopicDecision> {
+        let a = &tagged.article;
+        let headline = self.terms.find(&a.headline_match);
+        let mut headline_groups: BTreeSet<(usize, usize)> = BTreeSet::new();
+        // counts[topic][group][term]
+        let mut counts: Vec<Vec<Vec<Count>>> = self
+            .topics
+            .iter()
+            .map(|t| {
+                t.groups
+                    .iter()
+                    .map(|g| vec![Count::default(); g.terms.len()])
+                    .collect()
+            })
+            .collect();
+        for occ in accepted(&headline, &self.slots) {
+            let s = self.slots[occ.term];
+            counts[s.topic][s.group][s.term].headline += 1;
+            headline_groups.insert((s.topic, s.group));
+        }
+
+        let lead_end = a.body_match.find("\n\n").unwrap_or(a.body_match.len());
+        let breaks = sentence_breaks(&a.body_match);
+        let n_sentences = breaks.len() + 1;
+        let body: Vec<Located> = accepted(&self.terms.find(&a.body_match), &self.slots)
+            .map(|o| Located {
+                slot: self.slots[o.term],
+                sentence: breaks.partition_point(|&b| b < o.start),
+                lead: o.start < lead_end,
+            })
+            .collect();
+        // sentences holding a hit of each (topic, group), for `near`
+        let mut group_sentences: BTreeMap<(usize, usize), BTreeSet<usize>> = BTreeMap::new();
+        for l in &body {
+            group_sentences
+                .entry((l.slot.topic, l.slot.group))
+                .or_default()
+                .insert(l.sentence);
+        }
+        for l in &body {
+            let s = l.slot;
+            let group = &self.topics[s.topic].groups[s.group];
+            if let Some(near) = group.near {
+                let ok = headline_groups.contains(&(s.topic, near))
+                    || group_sentences.get(&(s.topic, near)).is_some_and(|set| {
+                        let w = group.near_window as usize;
+                        set.range(l.sentence.saturating_sub(w)..=l.sentence + w)
+                            .next()
+                            .is_some()
+                    });
+                if !ok {
+                    continue;
+                }
+            }
+            let c = &mut counts[s.topic][s.group][s.term];
+            c.body += 1;
+            c.lead += u32::from(l.lead);
+            c.sentences.insert(l.sentence);
+        }
+
+        self.topics
+            .iter()
+            .zip(counts)
+            .map(|(topic, counts)| decide(topic, &counts, n_sentences))
+            .collect()
+    }
+}
+
+/// Within one (topic, group), overlapping occurrences count once: the longest wins.
+fn accepted<'a>(
+    occs: &'a [crate::engine::terms::Occurrence],
+    slots: &'a [Slot],
+) -> impl Iterator<Item = &'a crate::engine::terms::Occurrence> {
+    let mut last_end: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    occs.iter().filter(move |o| {
+        let s = slots[o.term];
+        let key = (s.topic, s.group);
+        match last_end.get(&key) {
+            Some(&end) if o.start < end => false,
+            _ => {
+                last_end.insert(key, o.end);
+                true
+            }
+        }
+    })
+}
+
+fn decide(topic: &Topic, counts: &[Vec<Count>], n_sentences: usize) -> TopicDecision {
+    let cap = topic.body_cap;
+    let mut score = 0.0;
+    let mut hits = Vec::new();
+    let n_groups = topic.groups.len();
+    let mut group_hits = vec![0u32; n_groups];
+    let mut group_headline = vec![0u32; n_groups];
+    let mut group_sentences: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n_groups];
+    let mut topical_sentences = BTreeSet::new();
+    let mut headline_topical = false;
+    for (gi, (group, terms)) in topic.groups.iter().zip(counts).enumerate() {
+        for ((_, term), c) in group.terms.iter().zip(terms) {
+            if c.headline == 0 && c.body == 0 {
+                continue;
+            }
+            let value = topic.headline_weight * c.headline.min(cap) as f64
+                + c.body.min(cap) as f64
+                + (topic.lead_weight - 1.0) * c.lead.min(cap) as f64;
+            let contribution = group.weight * value;
+            score += contribution;
+            group_hits[gi] += c.headline + c.body;
+            group_headline[gi] += c.headline;
+            group_sentences[gi].extend(c.sentences.iter().copied());
+            if group.weight > 0.0 {
+                topical_sentences.extend(c.sentences.iter().copied());
+                headline_topical |= c.headline > 0;
+            }
+            hits.push(TermHit {
+                group: group.name.clone(),
+                term: term.clone(),
+                headline_count: c.headline,
+                body_count: c.body,
+                contribution: round2(contribution),
+            });
+        }
+    }
+    let score = round2(score);
+
+    let mut reason = String::new();
+    for r in &topic.requires {
+        let hits: u32 = r.groups.iter().map(|&g| group_hits[g]).sum();
+        let in_headline = r.groups.iter().any(|&g| group_headline[g] > 0);
+        let sentences: BTreeSet<usize> = r
+            .groups
+            .iter()
+            .flat_map(|&g| group_sentences[g].iter().copied())
+            .collect();
+        let share = sentences.len() as f64 / n_sentences.max(1) as f64;
+        let names: Vec<&str> = r
+            .groups
+            .iter()
+            .map(|&g| topic.groups[g].name.as_str())
+            .collect();
+        let names = names.join("|");
+        if hits < r.min_hits {
+            reason = format!("requires {} hit(s) of {names}; found {hits}", r.min_hits);
+            break;
+        }
+        if in_headline {
+            continue;
+        }
+        if (sentences.len() as u32) < r.min_sentences {
+            reason = format!(
+                "passing mention: {names} in {} sentence(s), not in the headline; requires {}",
+                sentences.len(),
+                r.min_sentences
+            );
+            break;
+        }
+        if share < r.min_share {
+            reason = format!(
+                "background mention: {names} in {:.0}% of sentences, not in the headline; requires {:.0}%",
+                share * 100.0,
+                r.min_share * 100.0
+            );
+            break;
+        }
+    }
+    if reason.is_empty() {
+        for x in &topic.excludes {
+            let vetoed = group_hits[x.group] >= x.min_hits
+                && x.unless.is_none_or(|(g, n)| group_hits[g] < n);
+            if vetoed {
+                reason = format!(
+                    "excluded by group {} ({} hit(s))",
+                    topic.groups[x.group].name, group_hits[x.group]
+                );
+                break;
+            }
+        }
+    }
+    if reason.is_empty() && score < topic.threshold {
+        reason = format!("score {score} below threshold {}", topic.threshold);
+    }
+    let matched = reason.is_empty();
+    if matched {
+        reason = format!("score {score} >= threshold {}", topic.threshold);
+    }
+    let positive = score.max(0.0);
+    let confidence = (100.0 * positive / (positive + topic.threshold)).round() as u8;
+    let share = topical_sentences.len() as f64 / n_sentences.max(1) as f64;
+    let share = if headline_topical {
+        0.5 + share / 2.0
+    } else {
+        share
+    };
+    let relevance = (100.0 * share.min(1.0)).round() as u8;
+    TopicDecision {
+        topic: topic.id.clone(),
+        label: topic.label.clone(),
+        matched,
+        score,
+        threshold: topic.threshold,
+        confidence,
+        relevance,
+        media_topics: topic.media_topics.clone(),
+        reason,
+        hits,
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }

@@ -16,6 +16,7 @@ pub mod figures;
 pub mod formats;
 pub mod lang;
 pub mod normalize;
+pub mod terms;
 pub mod text;
 
 use crate::data::DataSet;
