@@ -244,7 +244,8 @@ pub(crate) fn unescape(raw: &str) -> Cow<'_, str> {
         rest = &rest[amp..];
         let end = rest
             .char_indices()
-            .take(34)
+            .skip(1)
+            .take(33)
             .find(|&(_, c)| c == ';' || c == '&' || c.is_whitespace() || c == '<');
         match end {
             Some((semi, ';')) if semi > 1 => {
@@ -376,7 +377,10 @@ pub(crate) fn sniff_root(s: &str) -> Option<String> {
             rest = &r[r.find("?>")? + 2..];
         } else if let Some(r) = rest.strip_prefix("<!--") {
             rest = &r[r.find("-->")? + 3..];
-        } else if rest.len() >= 9 && rest[..9].eq_ignore_ascii_case("<!doctype") {
+        } else if rest
+            .get(..9)
+            .is_some_and(|d| d.eq_ignore_ascii_case("<!doctype"))
+        {
             let r = &rest[9..];
             let close = r.find('>')?;
             rest = match r.find('[') {
