@@ -74,8 +74,10 @@ fn sniff(bytes: &[u8]) -> Result<&'static Encoding, EngineError> {
 const KOI8_U_ONLY: [u8; 8] = [0xA4, 0xA6, 0xA7, 0xAD, 0xB4, 0xB6, 0xB7, 0xBD];
 
 static XML_ENCODING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)\A(?:\xEF\xBB\xBF)?\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#)
-        .expect("valid regex")
+    Regex::new(
+        r#"(?i-u)\A(?:\xEF\xBB\xBF)?\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#,
+    )
+    .expect("valid regex")
 });
 static META_CHARSET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)<meta[^>]*?charset\s*=\s*["']?([A-Za-z0-9._:-]+)"#).expect("valid regex")
@@ -101,7 +103,12 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
         return None;
     }
     let even_zero = sample.iter().step_by(2).filter(|&&b| b == 0).count();
-    let odd_zero = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let odd_zero = sample
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|&&b| b == 0)
+        .count();
     if odd_zero * 10 >= pairs * 7 && even_zero * 20 <= pairs {
         Some(UTF_16LE)
     } else if even_zero * 10 >= pairs * 7 && odd_zero * 20 <= pairs {
@@ -211,7 +218,10 @@ mod tests {
             .flat_map(u16::to_le_bytes)
             .collect();
         let d = decode(&le).unwrap();
-        assert_eq!((d.text.as_str(), d.encoding), ("Plain words here", "UTF-16LE"));
+        assert_eq!(
+            (d.text.as_str(), d.encoding),
+            ("Plain words here", "UTF-16LE")
+        );
     }
 
     #[test]
@@ -251,8 +261,14 @@ mod tests {
     fn binary_is_refused() {
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
         assert!(matches!(decode(png), Err(EngineError::Binary(r)) if r.contains("PNG")));
-        assert!(matches!(decode(b"%PDF-1.7\n..."), Err(EngineError::Binary(_))));
-        assert!(matches!(decode(b"PK\x03\x04rest"), Err(EngineError::Binary(_))));
+        assert!(matches!(
+            decode(b"%PDF-1.7\n..."),
+            Err(EngineError::Binary(_))
+        ));
+        assert!(matches!(
+            decode(b"PK\x03\x04rest"),
+            Err(EngineError::Binary(_))
+        ));
         assert!(
             matches!(decode(b"some text\0with a NUL"), Err(EngineError::Binary(r)) if r.contains("offset 9"))
         );

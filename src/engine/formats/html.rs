@@ -8,7 +8,7 @@
 use html5gum::{DefaultEmitter, StartTag, Token, Tokenizer};
 
 use super::xml::{is_block, is_skipped};
-use super::{iso_date, separate, Extracted};
+use super::{iso_date, Extracted, ParagraphBuilder};
 use crate::engine::normalize;
 use crate::model::Format;
 
@@ -20,10 +20,12 @@ pub(super) fn looks_like_html(s: &str) -> bool {
         None => s,
     };
     let lower = head.to_ascii_lowercase();
-    ["</p>", "<br>", "<br/>", "<br />", "</div>", "</li>", "</h1>", "</h2>"]
-        .iter()
-        .map(|t| lower.matches(t).count())
-        .sum::<usize>()
+    [
+        "</p>", "<br>", "<br/>", "<br />", "</div>", "</li>", "</h1>", "</h2>",
+    ]
+    .iter()
+    .map(|t| lower.matches(t).count())
+    .sum::<usize>()
         >= 2
 }
 
@@ -48,8 +50,7 @@ pub(super) fn extract(s: &str) -> Extracted {
     let tokenizer = Tokenizer::new_with_emitter(s, emitter);
 
     let mut meta = Meta::default();
-    let mut paragraphs = Vec::new();
-    let mut current = String::new();
+    let mut b = ParagraphBuilder::default();
     // Name and nesting depth of the dropped element we are inside, if any.
     let mut skip: Option<(String, usize)> = None;
     let mut in_title = false;
@@ -83,19 +84,21 @@ pub(super) fn extract(s: &str) -> Extracted {
                     {
                         in_ld_json = true;
                     }
-                    "br" => flush(&mut current, &mut paragraphs),
-                    "td" | "th" => current.push(' '),
+                    "br" => b.line_break(),
+                    "td" | "th" => b.push(' '),
                     "h1" if meta.h1.is_none() => {
-                        flush(&mut current, &mut paragraphs);
+                        b.paragraph_break();
                         h1 = Some(String::new());
                     }
-                    _ if is_skipped(&name) && name != "head" => {
-                        // Void or self-closed elements have no content to skip.
-                        if !tag.self_closing && !is_void(&name) {
-                            skip = Some((name, 1));
-                        }
+                    // Void or self-closed elements have no content to skip.
+                    _ if is_skipped(&name)
+                        && name != "head"
+                        && !tag.self_closing
+                        && !is_void(&name) =>
+                    {
+                        skip = Some((name, 1));
                     }
-                    _ if is_block(&name) => flush(&mut current, &mut paragraphs),
+                    _ if is_block(&name) => b.paragraph_break(),
                     _ => {}
                 }
             }
@@ -117,10 +120,10 @@ pub(super) fn extract(s: &str) -> Extracted {
                         if let Some(text) = h1.take() {
                             meta.h1 = Some(normalize::display(&text));
                         }
-                        flush(&mut current, &mut paragraphs);
+                        b.paragraph_break();
                     }
-                    "td" | "th" => current.push(' '),
-                    _ if is_block(&name) => flush(&mut current, &mut paragraphs),
+                    "td" | "th" => b.push(' '),
+                    _ if is_block(&name) => b.paragraph_break(),
                     _ => {}
                 }
             }
@@ -134,13 +137,13 @@ pub(super) fn extract(s: &str) -> Extracted {
                     if let Some(h) = &mut h1 {
                         h.push_str(&text);
                     }
-                    current.push_str(&text);
+                    b.push_str(&text);
                 }
             }
             Token::Comment(_) | Token::Doctype(_) | Token::Error(_) => {}
         }
     }
-    flush(&mut current, &mut paragraphs);
+    let mut paragraphs = b.finish();
 
     if meta.published.is_none() && !ld_json.is_empty() {
         meta.published = ld_json_date(&ld_json);
@@ -152,13 +155,19 @@ pub(super) fn extract(s: &str) -> Extracted {
         .or(meta.h1.filter(|t| !t.is_empty()))
         .or(Some(title).filter(|t| !t.is_empty()));
     // The page usually repeats its headline as the first block.
-    if paragraphs.first().is_some_and(|p| Some(p) == headline.as_ref()) {
+    if paragraphs
+        .first()
+        .is_some_and(|p| Some(p) == headline.as_ref())
+    {
         paragraphs.remove(0);
+        if paragraphs.first().is_some_and(String::is_empty) {
+            paragraphs.remove(0);
+        }
     }
     Extracted {
         format: Format::Html,
         headline,
-        paragraphs: separate(paragraphs),
+        paragraphs,
         published: meta.published,
         publisher: meta.site_name,
         language: meta.language,
@@ -187,11 +196,14 @@ fn read_meta(tag: &StartTag, meta: &mut Meta) {
             "og:site_name" => {
                 meta.site_name.get_or_insert(content.clone());
             }
-            "article:published_time" | "datepublished" | "pubdate" | "publishdate"
-            | "dc.date.issued" => {
-                if meta.published.is_none() {
-                    meta.published = iso_date(&content);
-                }
+            "article:published_time"
+            | "datepublished"
+            | "pubdate"
+            | "publishdate"
+            | "dc.date.issued"
+                if meta.published.is_none() =>
+            {
+                meta.published = iso_date(&content);
             }
             _ => {}
         }
@@ -223,12 +235,4 @@ fn is_void(name: &str) -> bool {
         name,
         "img" | "meta" | "link" | "input" | "br" | "hr" | "source" | "area" | "base" | "embed"
     )
-}
-
-fn flush(current: &mut String, out: &mut Vec<String>) {
-    let p = normalize::display(current);
-    current.clear();
-    if !p.is_empty() {
-        out.push(p);
-    }
 }

@@ -87,7 +87,7 @@ fn extract_markup(s: &str) -> Result<Extracted, EngineError> {
             xml::block_paragraphs(&root, &mut paragraphs);
             Ok(Extracted {
                 format: Format::Text,
-                paragraphs: separate(paragraphs),
+                paragraphs,
                 language: root.attr("xml:lang").map(str::to_string),
                 ..Default::default()
             })
@@ -144,6 +144,77 @@ fn separate(paragraphs: Vec<String>) -> Vec<String> {
         out.push(p);
     }
     out
+}
+
+/// Collects text into lines and paragraphs while walking markup.
+///
+/// Block elements end a paragraph (an empty string follows it in the output); `br`
+/// only ends a line. Lines of one paragraph that look hard-wrapped (feeds that put
+/// `<br/>` at column 70) are joined back into one line.
+#[derive(Default)]
+struct ParagraphBuilder {
+    out: Vec<String>,
+    lines: Vec<String>,
+    line: String,
+}
+
+impl ParagraphBuilder {
+    fn push_str(&mut self, s: &str) {
+        self.line.push_str(s);
+    }
+
+    fn push(&mut self, c: char) {
+        self.line.push(c);
+    }
+
+    fn line_break(&mut self) {
+        let l = normalize::display(&self.line);
+        self.line.clear();
+        if !l.is_empty() {
+            self.lines.push(l);
+        }
+    }
+
+    fn paragraph_break(&mut self) {
+        self.line_break();
+        if self.lines.is_empty() {
+            return;
+        }
+        let lines = std::mem::take(&mut self.lines);
+        if !self.out.is_empty() {
+            self.out.push(String::new());
+        }
+        if looks_wrapped(&lines) {
+            self.out.push(lines.join(" "));
+        } else {
+            self.out.extend(lines);
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        self.paragraph_break();
+        self.out
+    }
+}
+
+/// Lines cut at a fixed width: all but the last run close to the longest one.
+fn looks_wrapped(lines: &[String]) -> bool {
+    let lens: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
+    let max = lens.iter().copied().max().unwrap_or(0);
+    lines.len() >= 2
+        && (30..=100).contains(&max)
+        && lens[..lens.len() - 1].iter().all(|&n| n * 10 >= max * 6)
+}
+
+/// Append `part` (already in paragraph/blank form) after a paragraph break.
+fn append_part(out: &mut Vec<String>, part: Vec<String>) {
+    if part.iter().all(String::is_empty) {
+        return;
+    }
+    if !out.is_empty() {
+        out.push(String::new());
+    }
+    out.extend(part);
 }
 
 /// Paragraphs from plain text inside a container (ninjs `body_text`, NewsML

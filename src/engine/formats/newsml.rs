@@ -1,7 +1,7 @@
 //! NewsML-G2 (`newsMessage`/`newsItem`) and NewsML 1.x (`<NewsML>`) text items.
 
 use super::xml::{block_paragraphs, Element};
-use super::{html, iso_date, nitf, plain_paragraphs, separate, Extracted};
+use super::{append_part, html, iso_date, nitf, plain_paragraphs, Extracted};
 use crate::error::EngineError;
 use crate::model::Format;
 
@@ -19,13 +19,22 @@ pub(super) fn extract(root: &Element) -> Result<Extracted, EngineError> {
         root.find_all("newsItem", &mut items);
     }
     // A message may carry several items (and pictures next to the story); the first
-    // one with text is the story.
-    items
+    // one with text is the story. A text item whose body is empty (a correction
+    // notice, a headline-only flash) still gives its headline.
+    let texts: Vec<Extracted> = items
         .into_iter()
         .filter(|i| is_text_item(i))
         .map(extract_g2_item)
-        .find(|ex| !ex.paragraphs.is_empty())
-        .ok_or(NO_TEXT)
+        .collect();
+    let headline_only = texts.iter().position(|ex| ex.headline.is_some());
+    match texts
+        .iter()
+        .position(|ex| !ex.paragraphs.is_empty())
+        .or(headline_only)
+    {
+        Some(i) => Ok(texts.into_iter().nth(i).unwrap_or_default()),
+        None => Err(NO_TEXT),
+    }
 }
 
 fn is_text_item(item: &Element) -> bool {
@@ -53,6 +62,8 @@ fn extract_g2_item(item: &Element) -> Extracted {
         ex.dateline = cm
             .child("dateline")
             .and_then(Element::non_empty_text)
+            // Some feeds put a timestamp there; it is no place.
+            .filter(|d| !d.starts_with(|c: char| c.is_ascii_digit()))
             .or_else(|| {
                 cm.child("located").and_then(|l| {
                     l.child("name")
@@ -95,18 +106,12 @@ fn extract_g2_item(item: &Element) -> Extracted {
                 "inlineData" => {
                     let data = part.text_raw();
                     let kind = part.attr("contenttype").unwrap_or("text/plain");
-                    if kind.contains("html") {
-                        paragraphs.extend(
-                            html::extract(&data)
-                                .paragraphs
-                                .into_iter()
-                                .filter(|p| !p.is_empty()),
-                        );
+                    let part = if kind.contains("html") {
+                        html::extract(&data).paragraphs
                     } else {
-                        paragraphs.extend(
-                            plain_paragraphs(&data).into_iter().filter(|p| !p.is_empty()),
-                        );
-                    }
+                        plain_paragraphs(&data)
+                    };
+                    append_part(&mut paragraphs, part);
                 }
                 _ => {}
             }
@@ -116,7 +121,7 @@ fn extract_g2_item(item: &Element) -> Extracted {
             }
         }
     }
-    ex.paragraphs = separate(paragraphs);
+    ex.paragraphs = paragraphs;
     ex
 }
 
@@ -130,7 +135,7 @@ fn inline_xml(part: &Element, ex: &mut Extracted, paragraphs: &mut Vec<String>) 
             "nitf" => {
                 let mut inner = Extracted::default();
                 nitf::fill(doc, &mut inner);
-                paragraphs.extend(inner.paragraphs.into_iter().filter(|p| !p.is_empty()));
+                append_part(paragraphs, inner.paragraphs);
                 ex.headline = ex.headline.take().or(inner.headline);
                 ex.dateline = ex.dateline.take().or(inner.dateline);
                 ex.published = ex.published.take().or(inner.published);
@@ -139,7 +144,10 @@ fn inline_xml(part: &Element, ex: &mut Extracted, paragraphs: &mut Vec<String>) 
             }
             "html" => {
                 if ex.language.is_none() {
-                    ex.language = doc.attr("xml:lang").or(doc.attr("lang")).map(str::to_string);
+                    ex.language = doc
+                        .attr("xml:lang")
+                        .or(doc.attr("lang"))
+                        .map(str::to_string);
                 }
                 let body = doc.child("body").unwrap_or(doc);
                 block_paragraphs(body, paragraphs);
@@ -224,17 +232,13 @@ fn extract_v1(root: &Element) -> Result<Extracted, EngineError> {
             continue;
         };
         if data.elements().next().is_none() {
-            paragraphs.extend(
-                plain_paragraphs(&data.text_raw())
-                    .into_iter()
-                    .filter(|p| !p.is_empty()),
-            );
+            append_part(&mut paragraphs, plain_paragraphs(&data.text_raw()));
         }
         for doc in data.elements() {
             if doc.name == "nitf" {
                 let mut inner = Extracted::default();
                 nitf::fill(doc, &mut inner);
-                paragraphs.extend(inner.paragraphs.into_iter().filter(|p| !p.is_empty()));
+                append_part(&mut paragraphs, inner.paragraphs);
                 ex.headline = ex.headline.take().or(inner.headline);
             } else {
                 block_paragraphs(doc, &mut paragraphs);
@@ -244,6 +248,6 @@ fn extract_v1(root: &Element) -> Result<Extracted, EngineError> {
     if paragraphs.is_empty() {
         return Err(NO_TEXT);
     }
-    ex.paragraphs = separate(paragraphs);
+    ex.paragraphs = paragraphs;
     Ok(ex)
 }

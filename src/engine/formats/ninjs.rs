@@ -59,9 +59,14 @@ pub(super) fn extract(s: &str) -> Result<Extracted, EngineError> {
         }),
         _ => None,
     };
-    ex.published = ["firstcreated", "firstCreated", "versioncreated", "versionCreated"]
-        .iter()
-        .find_map(|k| item.get(*k).and_then(Value::as_str).and_then(iso_date));
+    ex.published = [
+        "firstcreated",
+        "firstCreated",
+        "versioncreated",
+        "versionCreated",
+    ]
+    .iter()
+    .find_map(|k| item.get(*k).and_then(Value::as_str).and_then(iso_date));
     for key in ["infosources", "infoSources"] {
         if let Some(Value::Array(sources)) = item.get(key) {
             for s in sources {
@@ -78,7 +83,8 @@ pub(super) fn extract(s: &str) -> Result<Extracted, EngineError> {
             }
         }
     }
-    ex.credits.extend(str_of(&item, &["copyrightholder"]));
+    ex.credits
+        .extend(str_of(&item, &["copyrightholder", "copyrightHolder"]));
 
     let is_media = str_of(&item, &["type"]).is_some_and(|t| MEDIA_TYPES.contains(&t.as_str()));
     ex.paragraphs = body(&item);
@@ -87,9 +93,7 @@ pub(super) fn extract(s: &str) -> Result<Extracted, EngineError> {
             return Err(EngineError::NoTextBody { format: "ninjs" });
         }
         // A text item without a body: its description is the best text it has.
-        ex.paragraphs = str_of(&item, &["description_text"])
-            .map(|d| plain_paragraphs(&d))
-            .unwrap_or_default();
+        ex.paragraphs = description(&item);
     }
     if ex.paragraphs.is_empty() && ex.headline.is_none() {
         return Err(EngineError::NoTextBody { format: "ninjs" });
@@ -116,9 +120,7 @@ fn headline(item: &Map<String, Value>) -> Option<String> {
     // The main headline has no role or the role "main"/"default".
     heads
         .iter()
-        .find(|h| {
-            str_of(h, &["role"]).map_or(true, |r| matches!(r.as_str(), "main" | "default"))
-        })
+        .find(|h| str_of(h, &["role"]).map_or(true, |r| matches!(r.as_str(), "main" | "default")))
         .or(heads.first())
         .and_then(|h| str_of(h, &["value"]))
 }
@@ -158,5 +160,31 @@ fn body(item: &Map<String, Value>) -> Vec<String> {
         .filter(|b| !content_type(b).contains("html"))
         .find_map(|b| str_of(b, &["value"]))
         .map(|t| plain_paragraphs(&t))
+        .unwrap_or_default()
+}
+
+/// Description (`description_text`/`description_html` in 2.x, `descriptions[]` in 3.x).
+fn description(item: &Map<String, Value>) -> Vec<String> {
+    if let Some(t) = str_of(item, &["description_text"]) {
+        return plain_paragraphs(&t);
+    }
+    if let Some(h) = str_of(item, &["description_html"]) {
+        return html::extract(&h).paragraphs;
+    }
+    let Some(Value::Array(descriptions)) = item.get("descriptions") else {
+        return Vec::new();
+    };
+    descriptions
+        .iter()
+        .filter_map(Value::as_object)
+        .find_map(|d| {
+            let value = str_of(d, &["value"])?;
+            let kind = str_of(d, &["contentType", "contenttype"]).unwrap_or_default();
+            Some(if kind.contains("html") {
+                html::extract(&value).paragraphs
+            } else {
+                plain_paragraphs(&value)
+            })
+        })
         .unwrap_or_default()
 }

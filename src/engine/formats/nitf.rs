@@ -1,7 +1,7 @@
 //! NITF (News Industry Text Format): headline, body paragraphs and docdata metadata.
 
 use super::xml::{block_paragraphs, Element};
-use super::{iso_date, separate, Extracted};
+use super::{iso_date, Extracted};
 use crate::error::EngineError;
 use crate::model::Format;
 
@@ -42,7 +42,7 @@ pub(super) fn fill(nitf: &Element, ex: &mut Extracted) {
         }
     }
     if ex.paragraphs.is_empty() {
-        ex.paragraphs = separate(paragraphs);
+        ex.paragraphs = paragraphs;
     }
 
     let dateline = body_head.and_then(|h| h.find("dateline"));
@@ -53,9 +53,9 @@ pub(super) fn fill(nitf: &Element, ex: &mut Extracted) {
                 .or_else(|| {
                     // The dateline minus its story.date child.
                     let mut place = d.clone();
-                    place.children.retain(|n| {
-                        !matches!(n, super::xml::Node::Element(e) if e.name == "story.date")
-                    });
+                    place.children.retain(
+                        |n| !matches!(n, super::xml::Node::Element(e) if e.name == "story.date"),
+                    );
                     place.non_empty_text()
                 })
         });

@@ -12,7 +12,10 @@ fn non_empty(ex: &Extracted) -> Vec<&str> {
 
 #[test]
 fn iso_dates() {
-    assert_eq!(iso_date("20151210T191044Z").as_deref(), Some("2015-12-10T19:10:44Z"));
+    assert_eq!(
+        iso_date("20151210T191044Z").as_deref(),
+        Some("2015-12-10T19:10:44Z")
+    );
     assert_eq!(
         iso_date("20140829T134951+0000").as_deref(),
         Some("2014-08-29T13:49:51+00:00")
@@ -68,7 +71,8 @@ fn xxe_is_refused() {
 
 #[test]
 fn malformed_xml_names_the_format() {
-    let nitf = "<?xml version=\"1.0\"?><nitf><body><body.content><p>Unclosed</body.content></body></nitf>";
+    let nitf =
+        "<?xml version=\"1.0\"?><nitf><body><body.content><p>Unclosed</body.content></body></nitf>";
     match extract(nitf) {
         Err(EngineError::Malformed { format, detail }) => {
             assert_eq!(format, "nitf");
@@ -79,7 +83,10 @@ fn malformed_xml_names_the_format() {
     let newsml = "<newsItem><contentSet><inlineData>text";
     assert!(matches!(
         extract(newsml),
-        Err(EngineError::Malformed { format: "newsml", .. })
+        Err(EngineError::Malformed {
+            format: "newsml",
+            ..
+        })
     ));
     let other = "<?xml version=\"1.0\"?><feed><entry></feed>";
     assert!(matches!(
@@ -201,7 +208,10 @@ Toinen kappale.</inlineData>
 </newsItem>"#;
     let ex = extract(s).unwrap();
     assert_eq!(ex.format, Format::Newsml);
-    assert_eq!(non_empty(&ex), vec!["Ensimmäinen kappale.", "Toinen kappale."]);
+    assert_eq!(
+        non_empty(&ex),
+        vec!["Ensimmäinen kappale.", "Toinen kappale."]
+    );
     assert_eq!(ex.language.as_deref(), Some("fi"));
     assert_eq!(ex.dateline.as_deref(), Some("Kaupunki"));
     assert_eq!(ex.published.as_deref(), Some("2022-01-02T03:04:05Z"));
@@ -221,9 +231,16 @@ fn newsml_picture_and_package_have_no_text() {
     let picture = r#"<newsItem><itemMeta><itemClass qcode="ninat:picture"/></itemMeta>
 <contentMeta><headline>A photo</headline></contentMeta>
 <contentSet><remoteContent href="x.jpg"/></contentSet></newsItem>"#;
-    assert_eq!(extract(picture), Err(EngineError::NoTextBody { format: "newsml" }));
-    let package = r#"<packageItem><groupSet><group><itemRef residref="a"/></group></groupSet></packageItem>"#;
-    assert_eq!(extract(package), Err(EngineError::NoTextBody { format: "newsml" }));
+    assert_eq!(
+        extract(picture),
+        Err(EngineError::NoTextBody { format: "newsml" })
+    );
+    let package =
+        r#"<packageItem><groupSet><group><itemRef residref="a"/></group></groupSet></packageItem>"#;
+    assert_eq!(
+        extract(package),
+        Err(EngineError::NoTextBody { format: "newsml" })
+    );
 }
 
 #[test]
@@ -250,7 +267,10 @@ fn newsml_1x() {
     let ex = extract(s).unwrap();
     assert_eq!(ex.format, Format::Newsml);
     assert_eq!(ex.headline.as_deref(), Some("Un titre inventé"));
-    assert_eq!(non_empty(&ex), vec!["Premier paragraphe.", "Second paragraphe."]);
+    assert_eq!(
+        non_empty(&ex),
+        vec!["Premier paragraphe.", "Second paragraphe."]
+    );
     assert_eq!(ex.dateline.as_deref(), Some("VILLE, 2 janv (Agence) -"));
     assert_eq!(ex.published.as_deref(), Some("2019-01-02T10:15:00+01:00"));
     assert_eq!(ex.language.as_deref(), Some("fr"));
@@ -272,10 +292,16 @@ fn ninjs_2x() {
     let ex = extract(s).unwrap();
     assert_eq!(ex.format, Format::Ninjs);
     assert!(ex.structured);
-    assert_eq!(ex.headline.as_deref(), Some("Library reopens after repairs"));
+    assert_eq!(
+        ex.headline.as_deref(),
+        Some("Library reopens after repairs")
+    );
     assert_eq!(
         non_empty(&ex),
-        vec!["The library reopened on Tuesday.", "Readers & staff were pleased."]
+        vec![
+            "The library reopened on Tuesday.",
+            "Readers & staff were pleased."
+        ]
     );
     assert_eq!(ex.published.as_deref(), Some("2020-02-03T04:05:06+00:00"));
     assert_eq!(ex.dateline.as_deref(), Some("Smallton"));
@@ -283,7 +309,10 @@ fn ninjs_2x() {
     assert_eq!(ex.credits, vec!["Example Press"]);
 
     let plain = r#"{"guid": "x", "headline": "H", "body_text": "Line one.\n\nLine two."}"#;
-    assert_eq!(non_empty(&extract(plain).unwrap()), vec!["Line one.", "Line two."]);
+    assert_eq!(
+        non_empty(&extract(plain).unwrap()),
+        vec!["Line one.", "Line two."]
+    );
 }
 
 #[test]
@@ -311,11 +340,17 @@ fn ninjs_3x() {
 fn ninjs_errors() {
     assert!(matches!(
         extract(r#"{"uri": "x", "headline": "#),
-        Err(EngineError::Malformed { format: "ninjs", .. })
+        Err(EngineError::Malformed {
+            format: "ninjs",
+            ..
+        })
     ));
     assert!(matches!(
         extract(r#"{"name": "config", "debug": true}"#),
-        Err(EngineError::Malformed { format: "ninjs", .. })
+        Err(EngineError::Malformed {
+            format: "ninjs",
+            ..
+        })
     ));
     assert_eq!(
         extract(r#"{"uri": "x", "type": "picture", "headline": "A photo", "renditions": {}}"#),
@@ -324,6 +359,33 @@ fn ninjs_errors() {
     assert_eq!(
         extract(r#"{"uri": "x", "type": "text"}"#),
         Err(EngineError::NoTextBody { format: "ninjs" })
+    );
+}
+
+#[test]
+fn ninjs_text_without_body_falls_back_to_description() {
+    let s = r#"{"uri": "x", "type": "text", "headlines": [{"value": "Kort"}],
+  "descriptions": [{"role": "summary", "contentType": "text/plain", "value": "En sammanfattning."}]}"#;
+    let ex = extract(s).unwrap();
+    assert_eq!(ex.headline.as_deref(), Some("Kort"));
+    assert_eq!(non_empty(&ex), vec!["En sammanfattning."]);
+}
+
+#[test]
+fn br_wrapped_lines_are_joined_but_short_lines_kept() {
+    let s = "<nitf><body><body.content>\
+<p>The first wrapped line of this invented paragraph runs on and<br/>the second line finishes it.</p>\
+<p>Scores:<br/>A 1<br/>B 2</p></body.content></body></nitf>";
+    let ex = extract(s).unwrap();
+    assert_eq!(
+        ex.paragraphs,
+        vec![
+            "The first wrapped line of this invented paragraph runs on and the second line finishes it.",
+            "",
+            "Scores:",
+            "A 1",
+            "B 2"
+        ]
     );
 }
 
@@ -382,7 +444,10 @@ fn lowercased_html_fragment() {
     assert_eq!(ex.format, Format::Html);
     assert_eq!(
         non_empty(&ex),
-        vec!["город, 1 янв - агентство. первый абзац текста.", "второй абзац."]
+        vec![
+            "город, 1 янв - агентство. первый абзац текста.",
+            "второй абзац."
+        ]
     );
     // Fragments that begin with text are still HTML.
     let s = "вступление <b>жирный</b></p><p>абзац</p><p>ещё</p>";
@@ -410,14 +475,22 @@ fn iptc7901_wire() {
 #[test]
 fn plain_text_keeps_lines() {
     let ex = extract("Headline\n\nFirst line.\nSecond line.\n\n\n").unwrap();
-    assert_eq!(ex.paragraphs, vec!["Headline", "", "First line.", "Second line."]);
+    assert_eq!(
+        ex.paragraphs,
+        vec!["Headline", "", "First line.", "Second line."]
+    );
     assert_eq!(extract("  \n \n"), Err(EngineError::Empty));
-    assert_eq!(extract("<html><body></body></html>"), Err(EngineError::Empty));
+    assert_eq!(
+        extract("<html><body></body></html>"),
+        Err(EngineError::Empty)
+    );
 }
 
 #[test]
 fn xml_with_unknown_root_is_text() {
-    let ex = extract("<?xml version=\"1.0\"?><doc xml:lang=\"en\"><para>One.</para><p>Two.</p></doc>").unwrap();
+    let ex =
+        extract("<?xml version=\"1.0\"?><doc xml:lang=\"en\"><para>One.</para><p>Two.</p></doc>")
+            .unwrap();
     assert_eq!(ex.format, Format::Text);
     assert_eq!(ex.language.as_deref(), Some("en"));
     assert_eq!(non_empty(&ex), vec!["One.", "Two."]);

@@ -8,18 +8,32 @@ use crate::model::Format;
 const SOH: char = '\u{1}';
 const STX: char = '\u{2}';
 const ETX: char = '\u{3}';
+const SYN: char = '\u{16}';
+
+/// An ANPA line without its leading `^` and trailing `<` format codes.
+fn anpa_codes(line: &str) -> &str {
+    let t = line.trim();
+    let t = t.strip_prefix('^').unwrap_or(t);
+    t.strip_suffix('<').unwrap_or(t)
+}
 
 pub(super) fn extract(s: &str) -> Extracted {
+    // ANPA 1312 transmissions open with SYN SYN SOH; their lines are paragraphs
+    // already (never hard-wrapped) and carry `^` (start of a header line) and `<`
+    // (end of line) format codes.
+    let anpa = s.trim_start_matches(['\n', '\r']).starts_with(SYN);
     let body = strip_framing(s);
     // CRLF, LF or (old Mac) CR line ends.
     let lines: Vec<&str> = if body.contains('\n') {
-        body.split('\n')
-            .map(|l| l.trim_end_matches('\r'))
-            .collect()
+        body.split('\n').map(|l| l.trim_end_matches('\r')).collect()
     } else {
         body.split('\r').collect()
     };
     let paragraphs = match wrap_width(&lines) {
+        _ if anpa => lines
+            .iter()
+            .map(|l| normalize::display(anpa_codes(l)))
+            .collect(),
         Some(width) => unwrap(&lines, width),
         None => lines.iter().map(|l| normalize::display(l)).collect(),
     };
@@ -95,7 +109,8 @@ fn wrap_width(lines: &[&str]) -> Option<usize> {
             }
         }
     }
-    let wrapped = continued >= 2 && continued * 10 >= lens.len() * 3 && near_width * 10 >= continued * 7;
+    let wrapped =
+        continued >= 2 && continued * 10 >= lens.len() * 3 && near_width * 10 >= continued * 7;
     wrapped.then_some(width)
 }
 
@@ -168,6 +183,24 @@ mod tests {
         assert!(non_empty[0].starts_with("The council met"));
         assert!(non_empty[0].ends_with("the mayor said."));
         assert!(non_empty[1].ends_with("over three years."));
+    }
+
+    #[test]
+    fn anpa_lines_stay_lines_without_codes() {
+        let s = "\u{16}\u{16}\u{1}X1234\u{1f}abc\n f l\u{13}\u{11} BC-Slug 01-01 0100\n\u{2}^BC-Slug,100<\n^Short headline here<\n^By A. WRITER=\n\tTOWN (XX) _ One paragraph.\n \n\tScores: A 1, B 2<\n\tC 3, D 4<\n\u{3}XX-01-01-20 1200GMT<\n";
+        let ex = extract(s);
+        let lines: Vec<&String> = ex.paragraphs.iter().filter(|p| !p.is_empty()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "BC-Slug,100",
+                "Short headline here",
+                "By A. WRITER=",
+                "TOWN (XX) _ One paragraph.",
+                "Scores: A 1, B 2",
+                "C 3, D 4"
+            ]
+        );
     }
 
     #[test]

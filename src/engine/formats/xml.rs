@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::{append_part, ParagraphBuilder};
 use crate::engine::normalize;
 use crate::error::EngineError;
 
@@ -133,9 +134,9 @@ pub(crate) fn parse(s: &str, format: &'static str) -> Result<Element, EngineErro
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     loop {
-        let event = reader.read_event().map_err(|e| {
-            malformed(format!("{e} (at byte {})", reader.error_position()))
-        })?;
+        let event = reader
+            .read_event()
+            .map_err(|e| malformed(format!("{e} (at byte {})", reader.error_position())))?;
         match event {
             Event::DocType(d) => {
                 // Entities may only be declared in the DTD; refuse before anything
@@ -478,47 +479,40 @@ pub(crate) fn is_skipped(name: &str) -> bool {
     )
 }
 
-/// Paragraphs of an element tree: block elements become separate paragraphs,
-/// inline elements run together, `br` breaks the line.
+/// Paragraphs of an element tree, appended to `out`: block elements become
+/// separate paragraphs (an empty string between them), inline elements run
+/// together, `br` breaks the line.
 pub(crate) fn block_paragraphs(root: &Element, out: &mut Vec<String>) {
-    let mut current = String::new();
-    walk_blocks(root, &mut current, out);
-    flush(&mut current, out);
+    let mut b = ParagraphBuilder::default();
+    walk_blocks(root, &mut b);
+    append_part(out, b.finish());
 }
 
-fn walk_blocks(e: &Element, current: &mut String, out: &mut Vec<String>) {
+fn walk_blocks(e: &Element, b: &mut ParagraphBuilder) {
     for n in &e.children {
         match n {
-            Node::Text(t) => current.push_str(t),
+            Node::Text(t) => b.push_str(t),
             Node::Element(child) => {
                 let name = child.name.to_ascii_lowercase();
                 if is_skipped(&name) {
                     continue;
                 }
                 match name.as_str() {
-                    "br" => flush(current, out),
+                    "br" => b.line_break(),
                     "td" | "th" => {
-                        current.push(' ');
-                        walk_blocks(child, current, out);
-                        current.push(' ');
+                        b.push(' ');
+                        walk_blocks(child, b);
+                        b.push(' ');
                     }
                     _ if is_block(&name) => {
-                        flush(current, out);
-                        walk_blocks(child, current, out);
-                        flush(current, out);
+                        b.paragraph_break();
+                        walk_blocks(child, b);
+                        b.paragraph_break();
                     }
-                    _ => walk_blocks(child, current, out),
+                    _ => walk_blocks(child, b),
                 }
             }
         }
-    }
-}
-
-fn flush(current: &mut String, out: &mut Vec<String>) {
-    let p = normalize::display(current);
-    current.clear();
-    if !p.is_empty() {
-        out.push(p);
     }
 }
 
@@ -539,8 +533,14 @@ mod tests {
     fn sniff_skips_prolog() {
         let s = "<?xml version=\"1.0\"?>\n<!-- c -->\n<!DOCTYPE nitf SYSTEM \"nitf.dtd\">\n<nitf>";
         assert_eq!(sniff_root(s).as_deref(), Some("nitf"));
-        assert_eq!(sniff_root("<x:newsItem a='1'/>").as_deref(), Some("newsItem"));
-        assert_eq!(sniff_root("<!DOCTYPE a [ <!ELEMENT a ANY> ]><a/>").as_deref(), Some("a"));
+        assert_eq!(
+            sniff_root("<x:newsItem a='1'/>").as_deref(),
+            Some("newsItem")
+        );
+        assert_eq!(
+            sniff_root("<!DOCTYPE a [ <!ELEMENT a ANY> ]><a/>").as_deref(),
+            Some("a")
+        );
         assert_eq!(sniff_root("<?xml"), None);
     }
 
@@ -582,6 +582,6 @@ mod tests {
         .unwrap();
         let mut out = Vec::new();
         block_paragraphs(&root, &mut out);
-        assert_eq!(out, vec!["One two", "three", "four", "a b"]);
+        assert_eq!(out, vec!["One two", "", "three", "four", "", "a b"]);
     }
 }
