@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use wirefeed::engine::{decode, formats};
+use wirefeed::engine::{decode, formats, normalize};
 use wirefeed::error::EngineError;
 use wirefeed::model::Format;
 
@@ -111,6 +111,47 @@ fn corpus_files_extract_with_the_labelled_format() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Scraped text (the seeds, the ar/en/ru corpus) has one paragraph per line: the
+/// extractor must neither join nor split those lines.
+#[test]
+fn one_paragraph_per_line_text_keeps_its_lines() {
+    let Some(shared) = shared_dir() else { return };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in ["seeds", "corpus/ar/antcorpus", "corpus/en/ukraine-war-news"] {
+        let dir = shared.join(dir);
+        files.extend(
+            std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .map(|e| e.expect("dir entry").path())
+                .filter(|p| p.extension().is_some_and(|x| x == "txt")),
+        );
+    }
+    files.sort();
+    assert!(files.len() > 100, "only {} text files", files.len());
+    let mut failures = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(&path).expect("readable");
+        let text = decode::decode(&bytes).expect("decodes").text;
+        let want: Vec<String> = text
+            .lines()
+            .map(normalize::display)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let ex = formats::extract(&text).expect("extracts");
+        let got: Vec<&String> = ex.paragraphs.iter().filter(|p| !p.is_empty()).collect();
+        if ex.format != Format::Text || got.len() != want.len() {
+            failures.push(format!(
+                "{}: {:?}, {} lines in, {} out",
+                path.display(),
+                ex.format,
+                want.len(),
+                got.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

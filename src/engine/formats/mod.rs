@@ -46,7 +46,7 @@ pub struct Extracted {
 pub fn extract(text: &str) -> Result<Extracted, EngineError> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
     let mut ex = match trimmed.as_bytes().first() {
-        Some(b'{') | Some(b'[') => ninjs::extract(trimmed)?,
+        Some(b'{') | Some(b'[') if looks_like_json(trimmed) => ninjs::extract(trimmed)?,
         Some(b'<') => extract_markup(trimmed)?,
         _ if html::looks_like_html(trimmed) => html::extract(trimmed),
         _ => text::extract(text),
@@ -61,6 +61,16 @@ pub fn extract(text: &str) -> Result<Extracted, EngineError> {
         });
     }
     Ok(ex)
+}
+
+/// `{"…` / `{}` / `[{…`: JSON rather than prose that opens with a brace
+/// ("{Breaking} …" stays text).
+fn looks_like_json(s: &str) -> bool {
+    let mut chars = s.chars().filter(|c| !c.is_whitespace());
+    matches!(
+        (chars.next(), chars.next()),
+        (Some('{'), Some('"' | '}')) | (Some('['), Some('{' | ']' | '"'))
+    )
 }
 
 /// Input starting with `<`: XML news formats by root element, else HTML.

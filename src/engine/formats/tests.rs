@@ -363,6 +363,19 @@ fn ninjs_errors() {
 }
 
 #[test]
+fn prose_opening_with_a_brace_is_text() {
+    let ex = extract("{Update} The vote was moved to Friday.").unwrap();
+    assert_eq!(ex.format, Format::Text);
+    assert!(matches!(
+        extract("[{\"uri\": 1}]"),
+        Err(EngineError::Malformed {
+            format: "ninjs",
+            ..
+        })
+    ));
+}
+
+#[test]
 fn ninjs_text_without_body_falls_back_to_description() {
     let s = r#"{"uri": "x", "type": "text", "headlines": [{"value": "Kort"}],
   "descriptions": [{"role": "summary", "contentType": "text/plain", "value": "En sammanfattning."}]}"#;
