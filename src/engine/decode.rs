@@ -255,6 +255,11 @@ mod tests {
         let d = decode(&encode(ISO_8859_2, html)).unwrap();
         assert_eq!(d.encoding, "ISO-8859-2");
         assert_eq!(d.text, html);
+        let html = format!(
+            "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=koi8-r\"></head><body>{RUSSIAN}</body></html>"
+        );
+        let d = decode(&encode(KOI8_R, &html)).unwrap();
+        assert_eq!((d.text.as_str(), d.encoding), (html.as_str(), "KOI8-R"));
     }
 
     #[test]
