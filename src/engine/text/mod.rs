@@ -96,7 +96,8 @@ fn last_meaningful(s: &str) -> Option<char> {
 
 /// Does the line end like a sentence (or a teaser)?
 fn ends_sentence(s: &str) -> bool {
-    last_meaningful(s).is_some_and(|c| ".,،:;؛…".contains(c))
+    // A headline may end in "?" ("لماذا استقال …؟") but not in "!" or a dash ("CNN —").
+    last_meaningful(s).is_some_and(|c| ".,،:;؛…!-–—".contains(c))
 }
 
 /// The display prefix of `display` before folded char index `folded_char`.
@@ -178,6 +179,25 @@ impl TextRules {
             && s.split_whitespace().count() >= st.headline_min_words
             && !ends_sentence(s)
             && dates::date_line(s).is_none()
+    }
+
+    /// Could the line be the headline of another article in a trailing related list?
+    /// Stricter than [`Self::headline_like`]: list items ("- …", "1. …") and
+    /// entries with several dash-separated fields ("Film – Director – Country") are
+    /// article content, not headlines.
+    fn related_headline_like(&self, s: &str) -> bool {
+        let st = &self.patterns.settings;
+        let bullet = s.starts_with(['-', '–', '—', '•', '*', '·', '▪', '●'])
+            || s.split_once(['.', ')'])
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        let fields = [" – ", " - ", " — ", " | ", " / "]
+            .iter()
+            .map(|sep| s.matches(sep).count())
+            .sum::<usize>();
+        self.headline_like(s)
+            && !bullet
+            && fields < 2
+            && s.split_whitespace().count() >= st.trailing_min_words
     }
 
     /// The read-more rule a line is (or ends with), and the text left when the marker
@@ -440,14 +460,16 @@ impl TextRules {
             }
         }
 
-        // Trailing run of related headlines.
+        // Trailing run of related headlines. Longer runs are lists that belong to the
+        // article (a festival line-up, a bulleted programme), so they stay.
         let k = kept(&state);
         let run = k
             .iter()
             .rev()
-            .take_while(|&&i| self.headline_like(&text[i]))
+            .take_while(|&&i| self.related_headline_like(&text[i]))
             .count();
-        if run >= self.patterns.settings.trailing_run_min && run < k.len() {
+        let st = &self.patterns.settings;
+        if run >= st.trailing_run_min && run <= st.trailing_run_max && run < k.len() {
             for &i in &k[k.len() - run..] {
                 state[i] = State::Removed(TRAILING_HEADLINES.into());
             }

@@ -41,6 +41,10 @@ pub struct Settings {
     pub block_line_max_chars: usize,
     /// Fewest headline-like lines at the end of a story that count as a related list.
     pub trailing_run_min: usize,
+    /// Most lines in such a run; a longer run is a list belonging to the article.
+    pub trailing_run_max: usize,
+    /// Fewest words in each line of such a run.
+    pub trailing_min_words: usize,
     /// Fewest words for a line to be dropped as a repeat of an earlier line
     /// (separators like "* * *" legitimately repeat).
     pub duplicate_min_words: usize,
@@ -53,6 +57,8 @@ impl Default for Settings {
             headline_min_words: 2,
             block_line_max_chars: 160,
             trailing_run_min: 2,
+            trailing_run_max: 12,
+            trailing_min_words: 3,
             duplicate_min_words: 3,
         }
     }
@@ -99,6 +105,8 @@ struct SettingsToml {
     headline_min_words: Option<usize>,
     block_line_max_chars: Option<usize>,
     trailing_run_min: Option<usize>,
+    trailing_run_max: Option<usize>,
+    trailing_min_words: Option<usize>,
     duplicate_min_words: Option<usize>,
 }
 
@@ -181,6 +189,8 @@ impl Patterns {
                 d.headline_min_words = s.headline_min_words.unwrap_or(d.headline_min_words);
                 d.block_line_max_chars = s.block_line_max_chars.unwrap_or(d.block_line_max_chars);
                 d.trailing_run_min = s.trailing_run_min.unwrap_or(d.trailing_run_min);
+                d.trailing_run_max = s.trailing_run_max.unwrap_or(d.trailing_run_max);
+                d.trailing_min_words = s.trailing_min_words.unwrap_or(d.trailing_min_words);
                 d.duplicate_min_words = s.duplicate_min_words.unwrap_or(d.duplicate_min_words);
             }
             for rule in parsed.rule {

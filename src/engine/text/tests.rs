@@ -252,3 +252,18 @@ fn never_panics_on_odd_input() {
         let _ = r.segment(&extracted(input));
     }
 }
+
+#[test]
+fn long_or_bulleted_trailing_lists_are_article_content() {
+    let text = "Festival names its line-up\n\nThe festival announced the films in competition on Thursday.\n\n- Opening night: a comedy from Spain\n- Closing night: a drama from Chile\n";
+    let s = &rules().segment(&extracted(text))[0];
+    assert_eq!(s.paragraphs.len(), 3, "{:?}", s.removed);
+
+    let text = "Festival names its line-up\n\nThe festival announced the films in competition on Thursday.\n\nSilent Hills – Ana Ruiz – Spain\nThe Long Road – Tom Berg – Norway\n";
+    let s = &rules().segment(&extracted(text))[0];
+    assert_eq!(s.paragraphs.len(), 3, "{:?}", s.removed);
+
+    let text = "Rally marks anniversary\n\nThousands gathered in the square for the anniversary.\n\nMay peace return to every home!\nGlory to the defenders!\n";
+    let s = &rules().segment(&extracted(text))[0];
+    assert_eq!(s.paragraphs.len(), 3, "{:?}", s.removed);
+}
