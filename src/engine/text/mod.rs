@@ -1,0 +1,585 @@
+//! Text rules for scraped and wire text: boilerplate removal, story splitting and the
+//! metadata a text states about itself (dateline, date, publisher, agency credits).
+//!
+//! The patterns (site names, comment prompts, related-news headers, source lines,
+//! read-more markers) are data, loaded from `data/boilerplate/*.toml` ([`patterns`]);
+//! agency names come from `data/agencies/*.toml` ([`agencies`]). The mechanisms that
+//! are not a fixed string — duplicated captions, a headline repeated below the
+//! caption, a trailing run of related headlines — are code with thresholds from the
+//! `[settings]` table.
+//!
+//! Per story, in order:
+//! 1. **Split** (unstructured input only): a read-more marker ("… المزيد", "Read
+//!    more", "Читать далее") followed by a headline-like line ends a teaser
+//!    (`truncated = true`) and starts a new story. A marker at the very end also
+//!    marks the story truncated; a marker followed by a body paragraph is just removed.
+//! 2. **Line rules**: date-only lines (`date_line`, sets `published`), lines that are
+//!    only an agency name (`credit_line`, e.g. "أ ب"), then the data rules in file
+//!    order. `position = "head"` rules only fire before the first kept line.
+//! 3. **Headline**: the first kept line if it is headline-like (short, at least two
+//!    words, no sentence-final punctuation) and more text follows; otherwise none (a
+//!    text that starts with a body paragraph has no headline). A subtitle/deck line
+//!    under the headline is kept as the first body paragraph: it is real text and
+//!    carries terms the tagger wants.
+//! 4. **Repeats**: lines equal to the headline (`repeated_headline`) and exact
+//!    repeats of an earlier kept line (`duplicate_line`, the doubled captions).
+//! 5. **Trailing headlines**: a run of `trailing_run_min`+ headline-like lines at the
+//!    end of the story is a related-articles list (`trailing_headlines`).
+//! 6. **Metadata**: dateline from the first body paragraph, credits from kept lines in
+//!    order (container metadata first), publisher/published with the container's
+//!    values winning over what the text states.
+
+pub mod agencies;
+pub mod dateline;
+pub mod dates;
+pub mod patterns;
+
+use crate::data::DataFile;
+use crate::engine::formats::Extracted;
+use crate::engine::normalize::{fold, fold_with_map};
+use crate::error::DataError;
+use crate::model::{Credit, Removed};
+
+use agencies::Agencies;
+use patterns::{key, key_of_folded, Kind, Pattern, Patterns, Position, Rule};
+
+/// One story found in an input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Story {
+    pub headline: Option<String>,
+    pub paragraphs: Vec<String>,
+    pub truncated: bool,
+    pub dateline: Option<String>,
+    pub published: Option<String>,
+    pub publisher: Option<String>,
+    pub credits: Vec<Credit>,
+    pub removed: Vec<Removed>,
+}
+
+/// Compiled boilerplate patterns and agency names.
+#[derive(Debug, Default)]
+pub struct TextRules {
+    patterns: Patterns,
+    agencies: Agencies,
+}
+
+/// What happened to one line of a story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Keep,
+    Headline,
+    Removed(String),
+}
+
+/// Lines of one story before cleaning.
+struct Segment<'a> {
+    lines: Vec<&'a str>,
+    truncated: bool,
+}
+
+/// Rule names of the code mechanisms (recorded in `Removed.rule`).
+const DATE_LINE: &str = "date_line";
+const CREDIT_LINE: &str = "credit_line";
+const REPEATED_HEADLINE: &str = "repeated_headline";
+const DUPLICATE_LINE: &str = "duplicate_line";
+const TRAILING_HEADLINES: &str = "trailing_headlines";
+
+/// Closing quotes and brackets ignored when looking at how a line ends.
+const CLOSERS: &[char] = &['"', '»', '”', '’', '\'', ')', ']', '›', '“', '«'];
+
+/// The last char of a line, ignoring closing quotes and brackets.
+fn last_meaningful(s: &str) -> Option<char> {
+    s.trim_end_matches(|c: char| CLOSERS.contains(&c) || c.is_whitespace())
+        .chars()
+        .next_back()
+}
+
+/// Does the line end like a sentence (or a teaser)?
+fn ends_sentence(s: &str) -> bool {
+    // A headline may end in "?" ("لماذا استقال …؟") but not in "!" or a dash ("CNN —").
+    last_meaningful(s).is_some_and(|c| ".,،:;؛…!-–—".contains(c))
+}
+
+/// The display prefix of `display` before folded char index `folded_char`.
+fn display_prefix(display: &str, map: &[usize], folded_char: usize) -> String {
+    let cut = map
+        .get(folded_char)
+        .copied()
+        .unwrap_or(display.chars().count());
+    display.chars().take(cut).collect()
+}
+
+/// If `display` ends with `marker` (a key) glued after some text, the text before it
+/// (trimmed) — only when that text satisfies `before_ok`.
+fn strip_glued_suffix(
+    display: &str,
+    marker: &str,
+    before_ok: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let (folded, map) = fold_with_map(display);
+    let body = folded.trim_end_matches(|c: char| !c.is_alphanumeric());
+    let head = body.strip_suffix(marker)?;
+    // The marker must be a whole word.
+    if !head.ends_with(|c: char| !c.is_alphanumeric()) {
+        return None;
+    }
+    let folded_head = head.trim_end();
+    if folded_head.is_empty() || !before_ok(folded_head) {
+        return None;
+    }
+    let kept = display_prefix(display, &map, head.chars().count());
+    let kept = kept.trim_end().to_string();
+    (!kept.is_empty()).then_some(kept)
+}
+
+impl TextRules {
+    /// Compile the boilerplate and agency data files; reports every bad file.
+    pub fn from_files(
+        boilerplate: &[DataFile],
+        agencies: &[DataFile],
+    ) -> Result<TextRules, Vec<DataError>> {
+        let patterns = Patterns::from_files(boilerplate);
+        let agencies = Agencies::from_files(agencies);
+        match (patterns, agencies) {
+            (Ok(patterns), Ok(agencies)) => Ok(TextRules { patterns, agencies }),
+            (p, a) => Err(p
+                .err()
+                .into_iter()
+                .flatten()
+                .chain(a.err().into_iter().flatten())
+                .collect()),
+        }
+    }
+
+    /// Split an extracted input into stories and clean each one.
+    pub fn segment(&self, ex: &Extracted) -> Vec<Story> {
+        let lines: Vec<&str> = ex.paragraphs.iter().map(String::as_str).collect();
+        let segments = if ex.structured {
+            vec![Segment {
+                lines,
+                truncated: false,
+            }]
+        } else {
+            self.split(lines)
+        };
+        segments
+            .into_iter()
+            .enumerate()
+            .map(|(i, seg)| self.story(seg, ex, i == 0))
+            .collect()
+    }
+
+    /// Is the line headline-like: short, two words or more, no sentence-final
+    /// punctuation, not a date?
+    fn headline_like(&self, s: &str) -> bool {
+        let st = &self.patterns.settings;
+        let n = s.chars().count();
+        n > 0
+            && n <= st.headline_max_chars
+            && s.split_whitespace().count() >= st.headline_min_words
+            && !ends_sentence(s)
+            && dates::date_line(s).is_none()
+    }
+
+    /// Could the line be the headline of another article in a trailing related list?
+    /// Stricter than [`Self::headline_like`]: list items ("- …", "1. …") and
+    /// entries with several dash-separated fields ("Film – Director – Country") are
+    /// article content, not headlines.
+    fn related_headline_like(&self, s: &str) -> bool {
+        let st = &self.patterns.settings;
+        let bullet = s.starts_with(['-', '–', '—', '•', '*', '·', '▪', '●'])
+            || s.split_once(['.', ')'])
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        let fields = [" – ", " - ", " — ", " | ", " / "]
+            .iter()
+            .map(|sep| s.matches(sep).count())
+            .sum::<usize>();
+        self.headline_like(s)
+            && !bullet
+            && fields < 2
+            && s.split_whitespace().count() >= st.trailing_min_words
+    }
+
+    /// The read-more rule a line is (or ends with), and the text left when the marker
+    /// is glued to the end of a paragraph ("… أعلنت الحكومة ... المزيد").
+    fn read_more<'r>(&'r self, line: &str) -> Option<(&'r Rule, Option<String>)> {
+        let k = key(line);
+        for rule in self.patterns.of_kind(Kind::ReadMore) {
+            for p in &rule.patterns {
+                let Pattern::Key(p) = p else { continue };
+                if k == *p {
+                    return Some((rule, None));
+                }
+                let glued = strip_glued_suffix(line, p, |before| {
+                    before.ends_with("...") || before.ends_with('…')
+                });
+                if let Some(kept) = glued {
+                    // Drop the ellipsis that introduced the marker, keep the sentence's own stop.
+                    let kept = kept.trim_end();
+                    let kept = kept
+                        .strip_suffix("...")
+                        .or_else(|| kept.strip_suffix('…'))
+                        .unwrap_or(kept)
+                        .trim_end()
+                        .to_string();
+                    return Some((rule, Some(kept)));
+                }
+            }
+        }
+        None
+    }
+
+    /// Split at read-more markers followed by a headline-like line.
+    fn split<'a>(&self, lines: Vec<&'a str>) -> Vec<Segment<'a>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let non_empty_after = |i: usize| (i + 1..lines.len()).find(|&j| !lines[j].is_empty());
+        for i in 0..lines.len() {
+            if i < start || lines[i].is_empty() || self.read_more(lines[i]).is_none() {
+                continue;
+            }
+            match non_empty_after(i) {
+                None => {
+                    out.push(Segment {
+                        lines: lines[start..].to_vec(),
+                        truncated: true,
+                    });
+                    return out;
+                }
+                Some(j) if self.headline_like(lines[j]) && non_empty_after(j).is_some() => {
+                    out.push(Segment {
+                        lines: lines[start..=i].to_vec(),
+                        truncated: true,
+                    });
+                    start = j;
+                }
+                Some(_) => {}
+            }
+        }
+        out.push(Segment {
+            lines: lines[start..].to_vec(),
+            truncated: false,
+        });
+        out
+    }
+
+    /// Does a line rule match? Returns the publisher named by a source line, if any.
+    fn rule_matches(
+        &self,
+        rule: &Rule,
+        line: &str,
+        folded: &str,
+        k: &str,
+    ) -> Option<Option<String>> {
+        let within = |max: Option<usize>| max.map_or(true, |m| line.chars().count() <= m);
+        for p in &rule.patterns {
+            match (rule.kind, p) {
+                (Kind::Exact | Kind::ReadMore, Pattern::Key(p)) if k == p => return Some(None),
+                (Kind::Prefix, Pattern::Key(p)) if within(rule.max_chars) => {
+                    if let Some(rest) = k.strip_prefix(p.as_str()) {
+                        if !rest.starts_with(|c: char| c.is_alphanumeric()) {
+                            return Some(None);
+                        }
+                    }
+                }
+                (Kind::Regex, Pattern::Regex(re)) if within(rule.max_chars) => {
+                    if let Some(c) = re.captures(folded) {
+                        let publisher = c.name("publisher").and_then(|m| {
+                            let (_, map) = fold_with_map(line);
+                            let cs = folded[..m.start()].chars().count();
+                            let ce = folded[..m.end()].chars().count();
+                            let ds = *map.get(cs)?;
+                            let de = map.get(ce.checked_sub(1)?)? + 1;
+                            let s: String = line.chars().skip(ds).take(de - ds).collect();
+                            let s = s.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+                            (!s.is_empty()).then_some(s)
+                        });
+                        return Some(publisher);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Block members after a header at `i`: short, non-sentence lines. Consecutive
+    /// lines form a list that ends at the next blank line; single lines separated by
+    /// blanks continue until a long paragraph.
+    fn block_members(
+        &self,
+        text: &[String],
+        state: &[State],
+        i: usize,
+        max_lines: Option<usize>,
+    ) -> Vec<usize> {
+        let max_chars = self.patterns.settings.block_line_max_chars;
+        let mut taken = Vec::new();
+        let mut j = i + 1;
+        loop {
+            while j < text.len() && text[j].is_empty() {
+                j += 1;
+            }
+            if j >= text.len() {
+                break;
+            }
+            let mut group = 0;
+            let mut stop = false;
+            while j < text.len() && !text[j].is_empty() {
+                if state[j] != State::Keep {
+                    j += 1;
+                    continue;
+                }
+                let full = max_lines.is_some_and(|m| taken.len() >= m);
+                if full || text[j].chars().count() > max_chars || ends_sentence(&text[j]) {
+                    stop = true;
+                    break;
+                }
+                taken.push(j);
+                group += 1;
+                j += 1;
+            }
+            if stop || group >= 2 {
+                break;
+            }
+        }
+        taken
+    }
+
+    /// Clean one story.
+    fn story(&self, seg: Segment, ex: &Extracted, first: bool) -> Story {
+        let mut text: Vec<String> = seg.lines.iter().map(|s| s.to_string()).collect();
+        let n = text.len();
+        let mut state = vec![State::Keep; n];
+        // Removed pieces of lines that stay (glued headers/markers), by line.
+        let mut partial: Vec<(usize, Removed)> = Vec::new();
+        let mut published = None;
+        let mut publisher: Option<String> = None;
+        let mut publisher_credit: Vec<(usize, Credit)> = Vec::new();
+        let mut seen_content = false;
+
+        for i in 0..n {
+            if text[i].is_empty() || state[i] != State::Keep {
+                continue;
+            }
+            if let Some(iso) = dates::date_line(&text[i]) {
+                state[i] = State::Removed(DATE_LINE.into());
+                published.get_or_insert(iso);
+                continue;
+            }
+            if text[i].chars().count() <= 60 && self.agencies.lookup(&text[i]).is_some() {
+                state[i] = State::Removed(CREDIT_LINE.into());
+                continue;
+            }
+            if let Some((rule, glued)) = self.read_more(&text[i]) {
+                match glued {
+                    None => state[i] = State::Removed(rule.name.clone()),
+                    Some(kept) => {
+                        let cut = text[i]
+                            .chars()
+                            .skip(kept.chars().count())
+                            .collect::<String>();
+                        partial.push((i, removed(&rule.name, &cut)));
+                        text[i] = kept;
+                    }
+                }
+                seen_content |= state[i] == State::Keep;
+                continue;
+            }
+            let folded = fold(&text[i]);
+            let k = key_of_folded(&folded);
+            let mut matched = false;
+            for rule in &self.patterns.rules {
+                if rule.position == Position::Head && seen_content {
+                    continue;
+                }
+                if rule.kind == Kind::Block {
+                    if let Some(members) =
+                        self.block_at(&mut text, &state, &mut partial, i, rule, &k, &folded)
+                    {
+                        for j in members {
+                            state[j] = State::Removed(rule.name.clone());
+                        }
+                        matched = !text[i].is_empty() && state[i] != State::Keep;
+                        break;
+                    }
+                    continue;
+                }
+                if let Some(found) = self.rule_matches(rule, &text[i], &folded, &k) {
+                    if let Some(p) = found {
+                        if let Some(c) = self.agencies.lookup(&p) {
+                            publisher_credit.push((i, c));
+                        }
+                        publisher.get_or_insert(p);
+                    }
+                    state[i] = State::Removed(rule.name.clone());
+                    matched = true;
+                    break;
+                }
+            }
+            if !matched && state[i] == State::Keep {
+                seen_content = true;
+            }
+        }
+
+        let kept = |state: &[State]| -> Vec<usize> {
+            (0..n)
+                .filter(|&i| state[i] == State::Keep && !text[i].is_empty())
+                .collect()
+        };
+
+        // Headline.
+        let headline = if first && ex.headline.is_some() {
+            ex.headline.clone()
+        } else if ex.structured {
+            None
+        } else {
+            let k = kept(&state);
+            match k.first() {
+                Some(&h) if k.len() > 1 && self.headline_like(&text[h]) => {
+                    state[h] = State::Headline;
+                    Some(text[h].clone())
+                }
+                _ => None,
+            }
+        };
+
+        // Repeats of the headline and of earlier lines.
+        let headline_key = headline.as_deref().map(key).unwrap_or_default();
+        let mut seen: Vec<String> = Vec::new();
+        for i in kept(&state) {
+            let k = key(&text[i]);
+            if !headline_key.is_empty() && k == headline_key {
+                state[i] = State::Removed(REPEATED_HEADLINE.into());
+            } else if seen.contains(&k)
+                && text[i].split_whitespace().count() >= self.patterns.settings.duplicate_min_words
+            {
+                state[i] = State::Removed(DUPLICATE_LINE.into());
+            } else {
+                seen.push(k);
+            }
+        }
+
+        // Trailing run of related headlines. Longer runs are lists that belong to the
+        // article (a festival line-up, a bulleted programme), so they stay.
+        let k = kept(&state);
+        let run = k
+            .iter()
+            .rev()
+            .take_while(|&&i| self.related_headline_like(&text[i]))
+            .count();
+        let st = &self.patterns.settings;
+        if run >= st.trailing_run_min && run <= st.trailing_run_max && run < k.len() {
+            for &i in &k[k.len() - run..] {
+                state[i] = State::Removed(TRAILING_HEADLINES.into());
+            }
+        }
+
+        // Output.
+        let mut story = Story {
+            headline,
+            truncated: seg.truncated,
+            ..Default::default()
+        };
+        let mut pieces: Vec<(usize, Removed)> = partial;
+        for (i, s) in state.iter().enumerate() {
+            if let State::Removed(rule) = s {
+                pieces.push((i, removed(rule, &text[i])));
+            }
+        }
+        pieces.sort_by_key(|p| p.0);
+        story.removed = pieces.into_iter().map(|p| p.1).collect();
+
+        let mut credits: Vec<Credit> = Vec::new();
+        agencies::merge(
+            &mut credits,
+            ex.credits.iter().filter_map(|c| self.agencies.lookup(c)),
+        );
+        for i in 0..n {
+            match &state[i] {
+                State::Keep | State::Headline if !text[i].is_empty() => {
+                    agencies::merge(&mut credits, self.agencies.find(&text[i]));
+                }
+                State::Removed(r) if r == CREDIT_LINE => {
+                    agencies::merge(&mut credits, self.agencies.lookup(&text[i]));
+                }
+                _ => {}
+            }
+            agencies::merge(
+                &mut credits,
+                publisher_credit
+                    .iter()
+                    .filter(|p| p.0 == i)
+                    .map(|p| p.1.clone()),
+            );
+        }
+        story.credits = credits;
+
+        story.paragraphs = kept(&state).into_iter().map(|i| text[i].clone()).collect();
+        story.dateline = ex.dateline.clone().or_else(|| {
+            story
+                .paragraphs
+                .iter()
+                .find(|p| !self.headline_like(p))
+                .and_then(|p| dateline::find(p))
+        });
+        story.published = ex.published.clone().or(published);
+        story.publisher = ex.publisher.clone().or(publisher);
+        story
+    }
+
+    /// Apply a block rule at line `i`: the header as a whole line, as an inline
+    /// "Header: item" line, or glued to the end of a body paragraph after its final
+    /// punctuation. Returns the member lines to remove (the header line included when
+    /// it is a whole line), or `None` when the rule does not apply.
+    #[allow(clippy::too_many_arguments)]
+    fn block_at(
+        &self,
+        text: &mut [String],
+        state: &[State],
+        partial: &mut Vec<(usize, Removed)>,
+        i: usize,
+        rule: &Rule,
+        k: &str,
+        folded: &str,
+    ) -> Option<Vec<usize>> {
+        for p in &rule.patterns {
+            let Pattern::Key(p) = p else { continue };
+            if k == p {
+                let mut members = vec![i];
+                members.extend(self.block_members(text, state, i, rule.max_lines));
+                return Some(members);
+            }
+            // Inline: "Читайте также: …", "Tags: a, b".
+            let lead = folded.trim_start_matches(|c: char| !c.is_alphanumeric());
+            if let Some(rest) = lead.strip_prefix(p.as_str()) {
+                let short = text[i].chars().count() <= self.patterns.settings.block_line_max_chars;
+                if short && rest.trim_start().starts_with([':', '-', '–', '—', '|']) {
+                    return Some(vec![i]);
+                }
+            }
+            // Glued: "… آخر جملة. كلمات مفتاحية".
+            let glued = strip_glued_suffix(&text[i], p, |before| {
+                last_meaningful(before).is_some_and(|c| ".!?؟…".contains(c))
+                    || before.ends_with(['»', '"', '”'])
+            });
+            if let Some(kept) = glued {
+                let cut: String = text[i].chars().skip(kept.chars().count()).collect();
+                partial.push((i, removed(&rule.name, &cut)));
+                text[i] = kept;
+                return Some(self.block_members(text, state, i, rule.max_lines));
+            }
+        }
+        None
+    }
+}
+
+fn removed(rule: &str, text: &str) -> Removed {
+    Removed {
+        rule: rule.to_string(),
+        text: text.trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
