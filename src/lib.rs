@@ -11,5 +11,6 @@ pub mod cli;
 pub mod data;
 pub mod engine;
 pub mod error;
+pub mod metrics;
 pub mod model;
 pub mod ninjs;
