@@ -734,3 +734,334 @@ struct Scratch {
     starts: Vec<usize>,
     buf: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LANGS: &str = r#"
+[language.ar]
+prefixes = ["و", "ف", "ب", "ل", "ك", "ال", "وال", "بال", "وب", "لل"]
+prefix_rewrites = [["لل", "ال"]]
+[language.ru]
+nominative_endings = ["ий", "а", "я", "ь", "й"]
+endings = ["а", "у", "е", "ы", "и", "ом", "ой", "ым", "ого", "ому"]
+min_stem = 3
+[language.en]
+"#;
+
+    const ENTITIES: &str = r#"
+[[entity]]
+id = "kyiv"
+kind = "place"
+name = "Kyiv"
+names.ar = ["كييف"]
+names.en = ["Kyiv", "Kiev"]
+names.ru = ["Киев"]
+
+[[entity]]
+id = "crimea"
+kind = "place"
+name = "Crimea"
+names.ar = ["القرم"]
+names.ru = ["Крым"]
+
+[[entity]]
+id = "moscow"
+kind = "place"
+name = "Moscow"
+names.ar = ["موسكو"]
+names.ru = ["Москва"]
+
+[[entity]]
+id = "kremlin"
+kind = "organisation"
+name = "Kremlin"
+names.ar = ["الكرملين"]
+
+[[entity]]
+id = "nato"
+kind = "organisation"
+name = "NATO"
+names.ar = ["ناتو", "حلف شمال الأطلسي"]
+names.en = ["NATO"]
+
+[[entity]]
+id = "tokayev"
+kind = "person"
+name = "Kassym-Jomart Tokayev"
+names.ar = ["قاسم جومارت توكاييف", "توكاييف"]
+names.en = ["Kassym-Jomart Tokayev", "Tokayev"]
+names.ru = ["Касым-Жомарт Токаев", "Токаев"]
+
+[[entity]]
+id = "zelensky"
+kind = "person"
+name = "Volodymyr Zelensky"
+names.ru = ["Зеленский"]
+
+[[entity]]
+id = "astana"
+kind = "place"
+name = "Astana"
+names.ar = ["نور سلطان"]
+names.en = ["Astana", "Nur-Sultan"]
+
+[[entity]]
+id = "nazarbayev"
+kind = "person"
+name = "Nursultan Nazarbayev"
+names.ar = ["نور سلطان نزارباييف"]
+
+[[entity]]
+id = "united_nations"
+kind = "organisation"
+name = "United Nations"
+names.en = ["United Nations"]
+exact.en = ["UN"]
+
+[[entity]]
+id = "unsc"
+kind = "organisation"
+name = "UN Security Council"
+names.en = ["UN Security Council"]
+
+[[entity]]
+id = "united_states"
+kind = "place"
+name = "United States"
+exact.en = ["US", "U.S."]
+"#;
+
+    fn file(name: &str, text: &str) -> DataFile {
+        DataFile {
+            name: name.to_string(),
+            text: text.to_string(),
+        }
+    }
+
+    fn gazetteer() -> Gazetteer {
+        Gazetteer::from_files(&[file("langs.toml", LANGS), file("e.toml", ENTITIES)]).unwrap()
+    }
+
+    fn article(headline: &str, body: &str) -> CleanArticle {
+        CleanArticle {
+            id: "x-0".into(),
+            source_id: "x".into(),
+            index: 0,
+            story_count: 1,
+            format: Default::default(),
+            encoding: "UTF-8".into(),
+            headline: Some(headline.to_string()).filter(|h| !h.is_empty()),
+            paragraphs: body.split("\n\n").map(str::to_string).collect(),
+            truncated: false,
+            dateline: None,
+            published: None,
+            publisher: None,
+            credits: vec![],
+            declared_language: None,
+            removed: vec![],
+            headline_match: fold(headline),
+            body_match: fold(body),
+        }
+    }
+
+    /// (id, headline count, body count) for a body-only text.
+    fn found(body: &str) -> Vec<(String, u32)> {
+        gazetteer()
+            .find(&article("", body))
+            .into_iter()
+            .map(|m| (m.id, m.body_count))
+            .collect()
+    }
+
+    fn ids(v: &[(&str, u32)]) -> Vec<(String, u32)> {
+        v.iter().map(|(i, n)| (i.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn arabic_clitics_on_the_first_word() {
+        assert_eq!(
+            found("وصل وفد وموسكو بكييف والكرملين قال لتوكاييف وبالكرملين"),
+            ids(&[("tokayev", 1), ("kyiv", 1), ("moscow", 1), ("kremlin", 2)])
+        );
+        // ل + ال written لل; a name listed without ال also matches with it.
+        assert_eq!(
+            found("للكرملين للناتو والناتو"),
+            ids(&[("kremlin", 1), ("nato", 2)])
+        );
+        // Harakat and hamza forms fold away.
+        assert_eq!(found("مُوسْكُو وإلى موسكـــو"), ids(&[("moscow", 2)]));
+    }
+
+    #[test]
+    fn arabic_words_containing_a_name_do_not_match() {
+        // air-conditioning, Chievo, crimson, Ukrainian-style nisba
+        assert_eq!(found("جهاز تكييف ولاعب كييفو والقرمزية الكرملينية"), vec![]);
+        // A clitic is only allowed on the first word of a name.
+        assert_eq!(found("حلف وشمال الأطلسي"), vec![]);
+        assert_eq!(
+            found("وقال حلف شمال الأطلسي إن القرم"),
+            ids(&[("crimea", 1), ("nato", 1)])
+        );
+    }
+
+    #[test]
+    fn russian_case_endings() {
+        assert_eq!(
+            found("Встреча Токаева и Токаеву в Москве, из Москвы; над Москвой. Касым-Жомарта Токаева."),
+            ids(&[("tokayev", 3), ("moscow", 3)])
+        );
+        assert_eq!(
+            found("В Киеве и Киеву, из Крыма; Зеленского и Зеленскому"),
+            ids(&[("zelensky", 2), ("crimea", 1), ("kyiv", 2)])
+        );
+        // Derived adjectives and unknown endings are not the name.
+        assert_eq!(found("киевский московская зеленская крымчане"), vec![]);
+    }
+
+    #[test]
+    fn english_possessive_and_case_sensitive_acronyms() {
+        assert_eq!(
+            found("Tokayev's aides met NATO's envoy in Kyiv’s centre."),
+            ids(&[("tokayev", 1), ("kyiv", 1), ("nato", 1)])
+        );
+        assert_eq!(
+            found("Let us go, un deux trois, said the U.S. envoy to the US."),
+            ids(&[("united_states", 2)])
+        );
+        assert_eq!(found("The UN said"), ids(&[("united_nations", 1)]));
+    }
+
+    #[test]
+    fn longest_match_wins() {
+        assert_eq!(
+            found("The UN Security Council and the UN met in Nur-Sultan."),
+            ids(&[("astana", 1), ("united_nations", 1), ("unsc", 1)])
+        );
+        assert_eq!(
+            found("الرئيس نور سلطان نزارباييف في نور سلطان"),
+            ids(&[("nazarbayev", 1), ("astana", 1)])
+        );
+    }
+
+    #[test]
+    fn names_do_not_span_sentences_or_paragraphs() {
+        assert_eq!(
+            found("He is Kassym. Jomart Tokayev"),
+            ids(&[("tokayev", 1)])
+        );
+        assert_eq!(found("في نور\n\nسلطان"), vec![]);
+    }
+
+    #[test]
+    fn headline_and_body_are_counted_apart_and_sorted() {
+        let g = gazetteer();
+        let m = g.find(&article("بوتين في موسكو", "موسكو وكييف\n\nوقال توكاييف"));
+        let got: Vec<_> = m
+            .iter()
+            .map(|m| (m.kind, m.id.as_str(), m.headline_count, m.body_count))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (EntityKind::Person, "tokayev", 0, 1),
+                (EntityKind::Place, "kyiv", 0, 1),
+                (EntityKind::Place, "moscow", 1, 1),
+            ]
+        );
+        assert_eq!(m[0].uri, "urn:wirefeed:entity:tokayev");
+        assert_eq!(m[0].name, "Kassym-Jomart Tokayev");
+    }
+
+    #[test]
+    fn suffixes_are_data_driven_and_end_the_name() {
+        let langs = "[language.ar]\nprefixes = [\"و\"]\nsuffixes = [\"ها\"]\n";
+        let ents = "[[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\nnames.ar = [\"موسكو\", \"نور سلطان\"]\n";
+        let g = Gazetteer::from_files(&[file("l.toml", langs), file("e.toml", ents)]).unwrap();
+        let m = g.find(&article("", "وموسكوها نورها سلطان نور سلطانها"));
+        assert_eq!((m[0].id.as_str(), m[0].body_count), ("a", 2));
+    }
+
+    #[test]
+    fn malformed_toml_reports_its_line() {
+        let bad = "[[entity]]\nid = \"a\"\nkind = \"place\"\nname = A\nnames.en = [\"A\"]\n";
+        let err =
+            Gazetteer::from_files(&[file("langs.toml", LANGS), file("bad.toml", bad)]).unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert_eq!(
+            (err[0].file.as_str(), err[0].line),
+            ("bad.toml", 4),
+            "{}",
+            err[0]
+        );
+        let unknown_field =
+            "[[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\nnmes.en = [\"A\"]\n";
+        let err = Gazetteer::from_files(&[file("u.toml", unknown_field)]).unwrap_err();
+        assert_eq!(
+            (err[0].file.as_str(), err[0].line),
+            ("u.toml", 5),
+            "{}",
+            err[0]
+        );
+        let bad_kind = "[[entity]]\nid = \"a\"\nkind = \"city\"\nname = \"A\"\n";
+        let err = Gazetteer::from_files(&[file("k.toml", bad_kind)]).unwrap_err();
+        assert_eq!(err[0].line, 3, "{}", err[0]);
+    }
+
+    #[test]
+    fn every_data_error_is_reported_with_file_and_line() {
+        let second = "\n[[entity]]\nid = \"kyiv\"\nkind = \"place\"\nname = \"Kyiv again\"\n\n\
+            [[entity]]\nid = \"empty\"\nkind = \"place\"\nname = \" \"\n\n\
+            [[entity]]\nid = \"lang\"\nkind = \"place\"\nname = \"L\"\nnames.xx = [\"L\"]\n\n\
+            [[entity]]\nid = \"Bad-Id\"\nkind = \"place\"\nname = \"B\"\n\n\
+            [[entity]]\nid = \"clash\"\nkind = \"place\"\nname = \"C\"\nnames.ru = [\"Киев\"]\n\n\
+            [[entity]]\nid = \"blank\"\nkind = \"place\"\nname = \"D\"\nnames.en = [\"--\"]\n";
+        let err = Gazetteer::from_files(&[
+            file("langs.toml", LANGS),
+            file("e.toml", ENTITIES),
+            file("second.toml", second),
+        ])
+        .unwrap_err();
+        let got: Vec<_> = err
+            .iter()
+            .map(|e| (e.file.as_str(), e.line, e.message.as_str()))
+            .collect();
+        assert_eq!(got.len(), 6, "{got:#?}");
+        assert!(got.iter().all(|g| g.0 == "second.toml"));
+        assert_eq!(got[0].1, 3);
+        assert!(
+            got[0].2.contains("duplicate entity id \"kyiv\""),
+            "{}",
+            got[0].2
+        );
+        assert!(got[0].2.contains("e.toml"));
+        assert_eq!((got[1].1, got[1].2.contains("empty name")), (8, true));
+        assert_eq!(
+            (got[2].1, got[2].2.contains("unknown language \"xx\"")),
+            (16, true)
+        );
+        assert_eq!((got[3].1, got[3].2.contains("[a-z0-9_]+")), (19, true));
+        assert_eq!(
+            (got[4].1, got[4].2.contains("also a name of \"kyiv\"")),
+            (27, true)
+        );
+        assert_eq!((got[5].1, got[5].2.contains("no letters")), (33, true));
+    }
+
+    #[test]
+    fn duplicate_id_in_the_same_file_points_at_the_second() {
+        let text = "[[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\n\
+                    [[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\n";
+        let err = Gazetteer::from_files(&[file("d.toml", text)]).unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert_eq!(err[0].line, 6);
+    }
+
+    #[test]
+    fn builtin_data_loads() {
+        let data = crate::data::DataSet::builtin();
+        let g = Gazetteer::from_files(&data.gazetteer).unwrap();
+        assert!(g.len() >= 200);
+    }
+}
