@@ -700,7 +700,7 @@ impl Gazetteer {
                     detours,
                     entity,
                 };
-                if best.as_ref().map_or(true, |b| cand.better_than(b)) {
+                if best.as_ref().is_none_or(|b| cand.better_than(b)) {
                     *best = Some(cand);
                 }
             }
