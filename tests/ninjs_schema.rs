@@ -129,6 +129,19 @@ fn extension_problems(doc: &Value, article_id: &str, topics: &[&str]) -> Vec<Str
     if ext["topics"] != json!(topics) {
         out.push(format!("extension topics {} != {topics:?}", ext["topics"]));
     }
+    // The ninjs side says the same as the extension: topic subjects and the URI.
+    let subject_topics: Vec<&str> = doc["subjects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["uri"].as_str()?.strip_prefix("urn:wirefeed:topic:"))
+        .collect();
+    if subject_topics != topics {
+        out.push(format!("subjects {subject_topics:?} != topics {topics:?}"));
+    }
+    if doc["uri"] != json!(ninjs::article_uri(article_id)) {
+        out.push(format!("uri {} for article {article_id}", doc["uri"]));
+    }
     if !ext["figures"].is_array() {
         out.push("extension figures is not an array".into());
     }
