@@ -103,6 +103,10 @@ struct Words {
     /// distance ("people", "were", "من", "человек").
     #[serde(default)]
     fillers: Vec<Spanned<String>>,
+    /// Nouns for the people counted ("people", "شخص", "человек"): light like fillers,
+    /// and proof that a year-like number is a count ("2000 people").
+    #[serde(default)]
+    persons: Vec<Spanned<String>>,
     /// Standalone coordinators ("and", "и").
     #[serde(default)]
     conjunctions: Vec<Spanned<String>>,
@@ -133,6 +137,7 @@ pub(super) mod flag {
     pub const AGE: u8 = 8;
     pub const MONTH: u8 = 16;
     pub const REPORTING: u8 = 32;
+    pub const PERSON: u8 = 64;
 }
 
 /// Everything one phrase means. A phrase may carry several senses ("тысячи" is both a
@@ -422,6 +427,7 @@ impl Lexicon {
         let words = &doc.words;
         for (list, f) in [
             (&words.fillers, flag::FILLER),
+            (&words.persons, flag::PERSON),
             (&words.conjunctions, flag::CONJ),
             (&words.units, flag::UNIT),
             (&words.age, flag::AGE),

@@ -73,7 +73,9 @@ impl Item<'_> {
     /// Doesn't count as distance between a number and its trigger or who.
     fn is_light(&self) -> bool {
         self.sense().is_some_and(|s| {
-            s.has(flag::FILLER | flag::CONJ) || s.who.is_some() || s.qualifier_after.is_some()
+            s.has(flag::FILLER | flag::PERSON | flag::CONJ)
+                || s.who.is_some()
+                || s.qualifier_after.is_some()
         })
     }
 }
@@ -366,7 +368,7 @@ fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
             }
             break;
         }
-        if skipped >= 1 || !it.has(flag::FILLER) {
+        if skipped >= 1 || !it.has(flag::FILLER | flag::PERSON) {
             break;
         }
         skipped += 1;
@@ -468,7 +470,15 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
             return false;
         }
     }
+    // runs of numbers are phone numbers, ids or scores, not head counts
+    let is_num = |it: Option<&Item>| it.is_some_and(|it| matches!(it.kind, ItemKind::Number(_)));
+    if is_num(before) || is_num(next) {
+        return false;
+    }
     if let ItemKind::Number(n) = num.kind {
+        if n.leading_zero {
+            return false;
+        }
         // a bare four-digit number in the year range is a year unless something
         // says it counts people ("more than 2000 people", "2000 killed")
         if n.plain
@@ -478,7 +488,7 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
         {
             let counts = next
                 .and_then(Item::sense)
-                .is_some_and(|s| s.has(flag::FILLER) || s.who.is_some() || s.trigger.is_some());
+                .is_some_and(|s| s.has(flag::PERSON) || s.who.is_some() || s.trigger.is_some());
             if !counts {
                 return false;
             }
@@ -581,37 +591,34 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
         }
         Some(w)
     };
-    // nearest who around [a, b] within `max` non-light words, same clause, not
-    // entering another figure's extent (`skip` = this figure's own extent)
-    let find_who = |a: usize, b: usize, max: usize, own: &dyn Fn(usize) -> bool| {
-        if let Some(w) = (a..=b).find_map(who_at) {
-            return Some(w);
-        }
-        let mut best: Option<(usize, FigureWho)> = None;
-        for dir in [false, true] {
+    // The who-word for items [a, b]: first looking forward from b ("3 soldiers",
+    // "18 of the security forces were killed", "arrested 300 protesters"), then, if
+    // `back`, backward from a. Backward is only tried when the trigger follows the
+    // number: before a "trigger … number" figure a who-word is usually the agent
+    // ("police arrested 30", "اعتقلت الشرطة 30"). Stops at clause breaks, at other
+    // figures' extents (`own` = ours) and after `max` non-light words.
+    let find_who = |a: usize, b: usize, back: bool, max: usize, own: &dyn Fn(usize) -> bool| {
+        let scan = |forward: bool| -> Option<FigureWho> {
             let mut dist = 0;
-            let mut k = if dir { b + 1 } else { a.wrapping_sub(1) };
-            while k < items.len() {
-                let it = &items[k];
+            let mut k = if forward { b + 1 } else { a.checked_sub(1)? };
+            while let Some(it) = items.get(k) {
                 if matches!(it.kind, ItemKind::Clause) || (owned[k] && !own(k)) {
-                    break;
+                    return None;
                 }
                 if let Some(w) = who_at(k) {
-                    if best.map_or(true, |(d, _)| dist < d) {
-                        best = Some((dist, w));
-                    }
-                    break;
+                    return Some(w);
                 }
                 if !it.is_light() {
                     dist += 1;
                     if dist > max {
-                        break;
+                        return None;
                     }
                 }
-                k = if dir { k + 1 } else { k.wrapping_sub(1) };
+                k = if forward { k + 1 } else { k.checked_sub(1)? };
             }
-        }
-        best.map(|b| b.1)
+            None
+        };
+        scan(true).or_else(|| if back { scan(false) } else { None })
     };
 
     // coordinated figures ("16 killed and over 1,600 injured among police") share a
@@ -643,8 +650,8 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
         let own = |k: usize| k >= a && k <= b;
         let (ga, gb) = groups[group_of[p]];
         let in_group = |k: usize| k >= ga && k <= gb;
-        let who = find_who(a, b, MAX_WHO_GAP, &own)
-            .or_else(|| find_who(ga, gb, MAX_GROUP_WHO_GAP, &in_group));
+        let who = find_who(q.first, q.last, t > q.last, MAX_WHO_GAP, &own)
+            .or_else(|| find_who(ga, gb, false, MAX_GROUP_WHO_GAP, &in_group));
         let category = items[t]
             .sense()
             .and_then(|s| s.trigger)
@@ -669,7 +676,7 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
 /// The quantity's text ends at the number, not at a trailing qualifier or noun.
 fn ends_quantity_text(it: &Item) -> bool {
     it.sense().map_or(true, |s| {
-        s.qualifier_after.is_none() && !s.has(flag::FILLER)
+        s.qualifier_after.is_none() && !s.has(flag::FILLER | flag::PERSON)
     })
 }
 

@@ -98,7 +98,11 @@ fn period_ends(chars: &[char], i: usize, abbreviations: &HashSet<String>) -> boo
     while j < chars.len() && chars[j] == ' ' {
         j += 1;
     }
-    if j > i + 1 && chars.get(j).is_some_and(|c| c.is_lowercase()) {
+    // (only after a word in a cased script: Arabic has no lower case to go by)
+    let cased = chars[ws..i]
+        .iter()
+        .any(|c| c.is_lowercase() || c.is_uppercase());
+    if cased && j > i + 1 && chars.get(j).is_some_and(|c| c.is_lowercase()) {
         return false;
     }
     true
@@ -133,6 +137,8 @@ pub(super) struct Num {
     /// Plain run of digits, no separators ("2022" but not "2,022").
     pub plain: bool,
     pub digits: usize,
+    /// Written with a leading zero ("0199"): an id or phone fragment, not a count.
+    pub leading_zero: bool,
 }
 
 fn is_group_sep(c: char) -> bool {
@@ -190,6 +196,7 @@ fn scan_number(c: &[char], i: usize) -> (Num, usize) {
         j = k;
     }
     let digits = int_digits.len();
+    let leading_zero = int_digits.len() > 1 && int_digits.starts_with('0');
     (
         Num {
             int: int_digits.parse().ok(),
@@ -197,6 +204,7 @@ fn scan_number(c: &[char], i: usize) -> (Num, usize) {
             has_frac,
             plain,
             digits,
+            leading_zero,
         },
         j,
     )
