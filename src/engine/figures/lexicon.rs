@@ -122,6 +122,17 @@ struct Words {
     /// Reporting verbs/phrases: a who-word next to one is the source, not the victims.
     #[serde(default)]
     reporting: Vec<Spanned<String>>,
+    /// Words before a year ("in 2014", "عام 2014", "в 2014"): a year-like number
+    /// after one is a year even next to a trigger.
+    #[serde(default)]
+    year_before: Vec<Spanned<String>>,
+    /// Words joining the two ends of a range ("between 200 and 300", "от 5 до 15").
+    #[serde(default)]
+    range: Vec<Spanned<String>>,
+    /// Words introducing a subset ("including", "من بينهم"): a who-word after one
+    /// describes part of the figure, not all of it.
+    #[serde(default)]
+    subset: Vec<Spanned<String>>,
     /// Abbreviations whose trailing '.' does not end a sentence ("mr", "тыс").
     #[serde(default)]
     abbreviations: Vec<Spanned<String>>,
@@ -131,13 +142,16 @@ struct Words {
 
 /// Flags a phrase can carry in addition to its typed senses.
 pub(super) mod flag {
-    pub const FILLER: u8 = 1;
-    pub const CONJ: u8 = 2;
-    pub const UNIT: u8 = 4;
-    pub const AGE: u8 = 8;
-    pub const MONTH: u8 = 16;
-    pub const REPORTING: u8 = 32;
-    pub const PERSON: u8 = 64;
+    pub const FILLER: u16 = 1;
+    pub const CONJ: u16 = 2;
+    pub const UNIT: u16 = 4;
+    pub const AGE: u16 = 8;
+    pub const MONTH: u16 = 16;
+    pub const REPORTING: u16 = 32;
+    pub const PERSON: u16 = 64;
+    pub const YEAR_BEFORE: u16 = 128;
+    pub const RANGE: u16 = 256;
+    pub const SUBSET: u16 = 512;
 }
 
 /// Everything one phrase means. A phrase may carry several senses ("тысячи" is both a
@@ -152,11 +166,11 @@ pub(super) struct Sense {
     pub vague: Option<usize>,
     pub qualifier_before: Option<Qualifier>,
     pub qualifier_after: Option<Qualifier>,
-    pub flags: u8,
+    pub flags: u16,
 }
 
 impl Sense {
-    pub fn has(&self, f: u8) -> bool {
+    pub fn has(&self, f: u16) -> bool {
         self.flags & f != 0
     }
 }
@@ -433,6 +447,9 @@ impl Lexicon {
             (&words.age, flag::AGE),
             (&words.months, flag::MONTH),
             (&words.reporting, flag::REPORTING),
+            (&words.year_before, flag::YEAR_BEFORE),
+            (&words.range, flag::RANGE),
+            (&words.subset, flag::SUBSET),
         ] {
             for e in list {
                 b.add(e, |s| {

@@ -29,6 +29,9 @@ const CONJ_PENALTY: usize = 2;
 const MAX_WHO_GAP: usize = 2;
 /// Most non-filler words between a group of coordinated figures and a shared who.
 const MAX_GROUP_WHO_GAP: usize = 3;
+/// Most items (light or not) any pairing or who scan looks across: keeps the work
+/// per quantity constant however long a sentence or a run of fillers is.
+const MAX_SCAN_ITEMS: usize = 12;
 
 /// Compiled figure lexicons, one per language.
 #[derive(Debug, Default)]
@@ -67,7 +70,7 @@ impl Item<'_> {
             _ => None,
         }
     }
-    fn has(&self, f: u8) -> bool {
+    fn has(&self, f: u16) -> bool {
         self.sense().is_some_and(|s| s.has(f))
     }
     /// Doesn't count as distance between a number and its trigger or who.
@@ -320,6 +323,13 @@ fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
             if let Some(scale) = items.get(i + 1).and_then(Item::sense).and_then(|s| s.scale) {
                 v *= scale as f64;
                 last = i + 1;
+                // "2 тысячи 635": the remainder after the scale word
+                if let Some(ItemKind::Number(rest)) = items.get(i + 2).map(|it| &it.kind) {
+                    if let Some(r) = rest.int.filter(|&r| !rest.has_frac && r < scale) {
+                        v += r as f64;
+                        last = i + 2;
+                    }
+                }
             } else if n.has_frac {
                 // "2.5" alone is a measurement, not a head count
                 return None;
@@ -332,7 +342,12 @@ fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
         ItemKind::Word(Some(s)) if s.number.is_some() || s.scale.is_some() || s.vague.is_some() => {
             // a vague word alone ("dozens", "آلاف", "тысячи"); a scale word it is
             // only after a number
-            if s.vague.is_some() && s.number.is_none() {
+            let after_qualifier = i
+                .checked_sub(1)
+                .and_then(|p| items[p].sense())
+                .is_some_and(|p| p.qualifier_before.is_some());
+            if s.vague.is_some() && s.number.is_none() && !(after_qualifier && s.scale.is_some()) {
+                // "more than a thousand" / "более тысячи" is a number, not "thousands"
                 (None, s.vague, i)
             } else {
                 let (v, last) = compose_words(items, i);
@@ -341,6 +356,24 @@ fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
         }
         _ => return None,
     };
+    // "one" as a word is mostly a pronoun ("one of", "the largest one"): only a count
+    // next to a person, who or trigger word ("one person", "شخص واحد", "один погибший")
+    if value == Some(1) && matches!(items[i].kind, ItemKind::Word(_)) {
+        let counts = |it: Option<&Item>| {
+            it.and_then(Item::sense)
+                .is_some_and(|s| s.has(flag::PERSON) || s.who.is_some() || s.trigger.is_some())
+        };
+        let qualified = i
+            .checked_sub(1)
+            .and_then(|p| items[p].sense())
+            .is_some_and(|s| s.qualifier_before.is_some());
+        if !qualified
+            && !counts(items.get(last + 1))
+            && !counts(i.checked_sub(1).map(|p| &items[p]))
+        {
+            return None;
+        }
+    }
     if value == Some(0) {
         value = None;
         vague.or(None)?;
@@ -355,6 +388,14 @@ fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
         qualifier = q;
         first = i - 1;
     }
+    // second end of a range ("between 200 and 300", "от 5 до 15"): at most
+    if qualifier == Qualifier::Exact
+        && i >= 2
+        && items[i - 1].has(flag::RANGE)
+        && matches!(items[i - 2].kind, ItemKind::Number(_))
+    {
+        qualifier = Qualifier::Max;
+    }
     // trailing qualifier, possibly after the counted noun ("18 فردا على الأقل")
     let mut k = last + 1;
     let mut skipped = 0;
@@ -368,7 +409,11 @@ fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
             }
             break;
         }
-        if skipped >= 1 || !it.has(flag::FILLER | flag::PERSON) {
+        let noun = it.has(flag::FILLER | flag::PERSON)
+            || it
+                .sense()
+                .is_some_and(|s| s.trigger.is_some() || s.who.is_some());
+        if skipped >= 1 || !noun {
             break;
         }
         skipped += 1;
@@ -433,8 +478,15 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
     let before = q.first.checked_sub(1).map(|p| &items[p]);
     let after = items.get(q.last + 1);
     let glued = |a: &Item, b: &Item| a.end == b.start;
+    let is_num = |it: Option<&Item>| it.is_some_and(|it| matches!(it.kind, ItemKind::Number(_)));
     if let Some(b) = before {
-        if b.has(flag::MONTH | flag::AGE) {
+        if b.has(flag::MONTH | flag::AGE | flag::UNIT) {
+            return false;
+        }
+        // "الدقيقة الـ 26", "العام الـ 2014": a unit word, a detached article, the number
+        let before2 = q.first.checked_sub(2).map(|p| &items[p]);
+        let article = matches!(b.kind, ItemKind::Word(None)) && b.end - b.start <= 2;
+        if article && before2.is_some_and(|b2| b2.has(flag::UNIT | flag::YEAR_BEFORE)) {
             return false;
         }
         if matches!(b.kind, ItemKind::Symbol(_)) && glued(b, &items[q.first]) {
@@ -469,14 +521,30 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
         if a.has(flag::MONTH | flag::UNIT) || matches!(a.kind, ItemKind::Symbol('%' | '٪')) {
             return false;
         }
+        // first end of a range ("between 57 and 71 months"): the second end, which
+        // carries the unit, speaks for both
+        if a.has(flag::RANGE) && is_num(items.get(q.last + 2)) {
+            return false;
+        }
+    }
+    // an age shortly after ("في الأربعين من العمر", "40 years of age")
+    if items[q.last + 1..]
+        .iter()
+        .take(2)
+        .any(|it| it.has(flag::AGE))
+    {
+        return false;
     }
     // runs of numbers are phone numbers, ids or scores, not head counts
-    let is_num = |it: Option<&Item>| it.is_some_and(|it| matches!(it.kind, ItemKind::Number(_)));
     if is_num(before) || is_num(next) {
         return false;
     }
     if let ItemKind::Number(n) = num.kind {
         if n.leading_zero {
+            return false;
+        }
+        let year_like = n.plain && n.digits == 4 && (1800..=2100).contains(&n.int.unwrap_or(0));
+        if year_like && before.is_some_and(|b| b.has(flag::YEAR_BEFORE)) {
             return false;
         }
         // a bare four-digit number in the year range is a year unless something
@@ -542,7 +610,10 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
     let mut paired: Vec<(&Quant, usize, usize, usize)> = Vec::new();
     for q in &quants {
         let mut best: Option<(usize, bool, usize)> = None; // (cost, is_after, trigger)
-        for &t in &triggers {
+                                                           // only triggers within reach (`triggers` is sorted)
+        let lo = triggers.partition_point(|&t| t + MAX_SCAN_ITEMS < q.first);
+        let hi = triggers.partition_point(|&t| t <= q.last + MAX_SCAN_ITEMS);
+        for &t in &triggers[lo..hi] {
             let cand = if t > q.last {
                 // trigger after: a coordination between, or on the trigger itself,
                 // separates them ("5 قتلى وجرحى")
@@ -559,6 +630,9 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
                 continue;
             }
             let cost = g + if c { CONJ_PENALTY } else { 0 };
+            if cost > MAX_TRIGGER_GAP {
+                continue;
+            }
             let better = match best {
                 None => true,
                 Some((bc, ba, _)) => cost < bc || (cost == bc && after && !ba),
@@ -601,12 +675,21 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
         let scan = |forward: bool| -> Option<FigureWho> {
             let mut dist = 0;
             let mut k = if forward { b + 1 } else { a.checked_sub(1)? };
+            let mut steps = 0;
             while let Some(it) = items.get(k) {
+                steps += 1;
+                if steps > MAX_SCAN_ITEMS {
+                    return None;
+                }
                 if matches!(it.kind, ItemKind::Clause) || (owned[k] && !own(k)) {
                     return None;
                 }
                 if let Some(w) = who_at(k) {
                     return Some(w);
+                }
+                // past a trigger or "including" the who-words describe something else
+                if it.has(flag::SUBSET) || it.sense().is_some_and(|s| s.trigger.is_some()) {
+                    return None;
                 }
                 if !it.is_light() {
                     dist += 1;

@@ -258,6 +258,55 @@ fn ar_false_positives() {
     assert!(rows("قتل الرجل البالغ 45 عاما.", "ar").is_empty());
 }
 
+#[test]
+fn ranges_years_ages_rates_and_pronoun_one() {
+    // a range: the second end carries it, as an upper bound
+    assert_eq!(
+        rows("Between 200 or 300 people were injured.", "en"),
+        vec![n(Injured, 300, Max, None)]
+    );
+    assert_eq!(
+        rows("Ранены от пяти до 15 человек.", "ru"),
+        vec![n(Injured, 15, Max, None)]
+    );
+    assert!(rows(
+        "Его приговорили к 15 суткам ареста, потом к 10 суткам ареста.",
+        "ru"
+    )
+    .iter()
+    .all(|r| r.1 != Some(15) && r.1 != Some(10)));
+    // a year right before a trigger, after a year word
+    assert!(rows("Since 2014 killed men have been counted.", "en").is_empty());
+    assert!(rows("سقطت طائرة عام 2014 وأصيب ركابها.", "ar").is_empty());
+    // ages and rates
+    assert!(rows("توفي رجل في الخمسين من العمر.", "ar").is_empty());
+    assert!(rows("Seven deaths per 100,000 people were recorded.", "en")
+        .iter()
+        .all(|r| r.1 != Some(100_000)));
+    // "one" as a pronoun is not a count; "one person" and "at least one" are
+    assert!(rows("It was the largest one in terms of people killed.", "en").is_empty());
+    assert_eq!(
+        rows("One person died and at least one was hurt.", "en"),
+        vec![n(Killed, 1, Exact, None), n(Injured, 1, Min, None)]
+    );
+}
+
+#[test]
+fn scale_words_after_qualifiers_and_remainders() {
+    assert_eq!(
+        rows("Задержаны более тысячи человек.", "ru"),
+        vec![n(Arrested, 1000, Min, None)]
+    );
+    assert_eq!(
+        rows("Погибли 2 тысячи 635 человек.", "ru"),
+        vec![n(Killed, 2635, Exact, None)]
+    );
+    assert_eq!(
+        rows("أسفر الهجوم عن تسعة قتلى على الأقل بينهم شرطيان.", "ar"),
+        vec![n(Killed, 9, Min, None)]
+    );
+}
+
 // ------------------------------------------------------------------ mechanics
 
 #[test]
