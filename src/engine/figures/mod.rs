@@ -480,7 +480,12 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
     let glued = |a: &Item, b: &Item| a.end == b.start;
     let is_num = |it: Option<&Item>| it.is_some_and(|it| matches!(it.kind, ItemKind::Number(_)));
     if let Some(b) = before {
-        if b.has(flag::MONTH | flag::AGE | flag::UNIT) {
+        if b.has(flag::MONTH | flag::AGE) {
+            return false;
+        }
+        // a unit word before digits labels them: "الدقيقة 30", "عام 2014" (word
+        // numbers after a unit are counts again: "к этому часу трое раненых")
+        if b.has(flag::UNIT) && matches!(num.kind, ItemKind::Number(_)) {
             return false;
         }
         // "الدقيقة الـ 26", "العام الـ 2014": a unit word, a detached article, the number
@@ -579,7 +584,9 @@ fn gap(items: &[Item], a: usize, b: usize, blocked: &[bool]) -> Option<(usize, b
         if it.sense().is_some_and(|s| s.trigger.is_some()) {
             return None;
         }
-        if it.conj {
+        // a standalone "and"/"و" between; a "و…" clitic inside the counted noun
+        // phrase ("77 عسكريا وأفراد أسرهم قتلوا") does not separate
+        if it.has(flag::CONJ) {
             conj = true;
         }
         if !it.is_light() {

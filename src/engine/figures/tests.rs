@@ -253,6 +253,21 @@ fn ar_clitics_number_words_and_qualifiers() {
 }
 
 #[test]
+fn coordination_inside_the_counted_noun_phrase_does_not_separate() {
+    assert_eq!(
+        rows("وكان 30 جنديا وأفراد عائلاتهم قد قتلوا في الحادث.", "ar"),
+        vec![n(Killed, 30, Exact, SOLDIERS)]
+    );
+    // but a coordinated trigger does: the clubs were raided, a referee arrested
+    assert!(rows("داهمت الشرطة 35 ناديا رياضيا واعتقلت حكما.", "ar").is_empty());
+    // a word number after a unit word is a count again
+    assert_eq!(
+        rows("К этому часу трое раненых доставлены в больницу.", "ru"),
+        vec![n(Injured, 3, Exact, None)]
+    );
+}
+
+#[test]
 fn ar_false_positives() {
     assert!(rows("وصلت 40 طائرة إلى المطار في 6 يناير 2022.", "ar").is_empty());
     assert!(rows("قتل الرجل البالغ 45 عاما.", "ar").is_empty());
