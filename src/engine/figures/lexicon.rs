@@ -225,7 +225,8 @@ pub(super) struct Lexicon {
 
 /// Shortest stem accepted: shorter prefixes would match half the vocabulary.
 const MIN_STEM_CHARS: usize = 3;
-/// A proclitic is only stripped if this much of the word remains.
+/// A proclitic is only stripped if more than this much of the word remains (exactly
+/// this much after a conjunction).
 const MIN_REMAINDER_CHARS: usize = 2;
 
 fn line_of(text: &str, byte: usize) -> usize {
@@ -504,7 +505,10 @@ impl Lexicon {
         let mut forms: Vec<(&str, usize, bool)> = vec![(first, 0, false)];
         for (p, pchars, conj) in &self.prefixes {
             if let Some(rest) = first.strip_prefix(p.as_str()) {
-                if rest.chars().count() >= MIN_REMAINDER_CHARS {
+                // two-letter remainders only after "و"/"ف": "وفر" is "and fled",
+                // "كفر" is a place name, not "like fled"
+                let n = rest.chars().count();
+                if n > MIN_REMAINDER_CHARS || (n == MIN_REMAINDER_CHARS && *conj) {
                     forms.push((rest, *pchars, *conj));
                 }
             }

@@ -271,6 +271,16 @@ fn coordination_inside_the_counted_noun_phrase_does_not_separate() {
 fn ar_false_positives() {
     assert!(rows("وصلت 40 طائرة إلى المطار في 6 يناير 2022.", "ar").is_empty());
     assert!(rows("قتل الرجل البالغ 45 عاما.", "ar").is_empty());
+    // a place name ("كفر …") is not ك + "فر" (fled); countries are not people
+    assert_eq!(
+        rows("قتل 80 شخصا، من بينهم 14 طفلا في بلدات كفر بطنا.", "ar"),
+        vec![n(Killed, 80, Exact, None)]
+    );
+    assert!(rows("أصاب الفيروس أكثر من 50 بلدا.", "ar").is_empty());
+    assert_eq!(
+        rows("وفرّ نحو 16 ألف شخص من المدينة.", "ar"),
+        vec![n(Displaced, 16000, Approx, None)]
+    );
 }
 
 #[test]
