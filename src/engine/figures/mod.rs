@@ -315,7 +315,7 @@ fn quantities(items: &[Item]) -> Vec<Quant> {
 
 /// A quantity whose number starts at item `i`, with its qualifiers.
 fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
-    let (mut value, vague, mut last) = match &items[i].kind {
+    let (value, vague, mut last) = match &items[i].kind {
         ItemKind::Number(n) => {
             let int = n.int?;
             let mut v = int as f64 + n.frac;
@@ -374,9 +374,9 @@ fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
             return None;
         }
     }
+    // "0 killed" reports no casualties: nothing to extract
     if value == Some(0) {
-        value = None;
-        vague.or(None)?;
+        return None;
     }
     let mut first = i;
     let mut qualifier = Qualifier::Exact;

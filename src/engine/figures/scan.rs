@@ -4,6 +4,10 @@
 
 use std::collections::HashSet;
 
+/// Sentence length after which a break is forced at the next space (and at any
+/// char past twice this): a bound on each figure's copy of its sentence.
+pub(super) const MAX_SENTENCE_CHARS: usize = 1000;
+
 /// Sentence-ending characters.
 fn is_terminator(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | '؟' | '…' | '۔' | '\n')
@@ -32,6 +36,16 @@ pub(super) fn sentences(chars: &[char], abbreviations: &HashSet<String>) -> Vec<
     let mut i = 0;
     while i < n {
         let c = chars[i];
+        // Text without punctuation (tables, lists, junk) would make one huge
+        // "sentence" copied into every figure it holds: break it at a space.
+        // (or anywhere, past twice the limit: one endless "word")
+        let len = i - start;
+        if (len >= MAX_SENTENCE_CHARS && c.is_whitespace()) || len >= 2 * MAX_SENTENCE_CHARS {
+            push_trimmed(chars, start, i, &mut out);
+            start = i;
+            i += 1;
+            continue;
+        }
         if !is_terminator(c) || (c == '.' && !period_ends(chars, i, abbreviations)) {
             i += 1;
             continue;

@@ -378,6 +378,21 @@ fn sentence_segmentation_keeps_abbreviations_and_decimals() {
 }
 
 #[test]
+fn unpunctuated_text_is_cut_into_bounded_sentences() {
+    let text = "and 5 people were killed the 12 ".repeat(2000);
+    let figs = RULES.extract(&text, "en");
+    assert!(!figs.is_empty());
+    assert!(figs
+        .iter()
+        .all(|f| f.sentence.chars().count() <= 2 * scan::MAX_SENTENCE_CHARS));
+    let word = "x".repeat(5 * scan::MAX_SENTENCE_CHARS);
+    let chars: Vec<char> = word.chars().collect();
+    assert!(scan::sentences(&chars, &RULES.abbreviations)
+        .iter()
+        .all(|(s, e)| e - s <= 2 * scan::MAX_SENTENCE_CHARS));
+}
+
+#[test]
 fn number_parsing() {
     let num = |s: &str| -> Option<(Option<u64>, bool)> {
         let chars: Vec<char> = crate::engine::normalize::fold(s).chars().collect();
