@@ -20,7 +20,10 @@ fn inputs() -> Vec<Vec<u8>> {
         .map(|e| e.expect("entry").path())
         .collect();
     files.sort();
-    files.iter().map(|p| std::fs::read(p).expect("seed")).collect()
+    files
+        .iter()
+        .map(|p| std::fs::read(p).expect("seed"))
+        .collect()
 }
 
 /// What one file costs in the daemon's stage code: the three stage functions with
