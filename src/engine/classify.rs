@@ -20,6 +20,8 @@
 //! [[exclude]]               # any [[exclude]] that holds vetoes the topic
 //! group = "sport"
 //! min_hits = 2
+//! # unless_group = "war"    # … unless this group has unless_min_hits hits,
+//! # unless_more = true      # … or at least as many hits as `group`
 //!
 //! [groups.anchor]
 //! weight = 1.0
@@ -30,7 +32,9 @@
 //!
 //! Scoring: score = Σ groups weight × Σ terms (headline_weight × headline hits +
 //! min(body hits, body_cap) + (lead_weight − 1) × min(lead hits, body_cap)).
-//! Negative weights are counter-evidence.
+//! Negative weights are counter-evidence; weight 0 makes a helper group for `near`,
+//! `[[require]]` and `[[exclude]]`. A story without a headline lets its first sentence
+//! play the headline's part for `near` and `[[require]]` (not for the weights).
 
 use std::collections::{BTreeMap, BTreeSet};
 
