@@ -8,6 +8,7 @@
 //! - [`error`]: typed errors with bounded labels.
 
 pub mod cli;
+pub mod daemon;
 pub mod data;
 pub mod engine;
 pub mod error;

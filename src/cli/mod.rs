@@ -3,6 +3,7 @@
 
 pub mod eval;
 pub mod process;
+pub mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +42,20 @@ pub enum Command {
     Topics(TopicsArgs),
     /// Measure topic decisions against a labelled CSV (path,lang,labels,…).
     Eval(eval::EvalArgs),
+    /// Run the daemon: watch the inbox and process files as they arrive.
+    ///
+    /// With no NATS URL (the default) everything runs in this process and outputs
+    /// are written to the outbox folder. With `--nats-url` / `WIREFEED_NATS_URL`,
+    /// files go through NATS JetStream and `--role` picks the part this process runs.
+    Run(run::RunArgs),
+    /// Print the commented default configuration (`wirefeed config --default > wirefeed.toml`),
+    /// or check a configuration file.
+    Config(run::ConfigArgs),
+    /// Exit 0 when URL answers HTTP 200 (container health checks without curl).
+    Healthcheck {
+        /// e.g. http://127.0.0.1:9464/readyz
+        url: String,
+    },
 }
 
 /// Where data files come from.
@@ -148,6 +163,9 @@ pub fn main() -> ExitCode {
         Command::Process(args) => process::run(args),
         Command::Topics(args) => topics(args),
         Command::Eval(args) => eval::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Config(args) => run::config(args),
+        Command::Healthcheck { url } => run::healthcheck(url),
     };
     match result {
         Ok(code) => code,

@@ -133,7 +133,7 @@ fn finish(ex: &mut Extracted) {
     // Leading/trailing breaks and runs of breaks carry no information.
     let mut out: Vec<String> = Vec::with_capacity(ex.paragraphs.len());
     for p in ex.paragraphs.drain(..) {
-        if p.is_empty() && out.last().map_or(true, String::is_empty) {
+        if p.is_empty() && out.last().is_none_or(String::is_empty) {
             continue;
         }
         out.push(p);

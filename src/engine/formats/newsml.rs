@@ -165,7 +165,7 @@ fn main_headline(content_meta: &Element) -> Option<String> {
         .collect();
     heads
         .iter()
-        .find(|h| h.attr("role").map_or(true, |r| r.ends_with("main")))
+        .find(|h| h.attr("role").is_none_or(|r| r.ends_with("main")))
         .or(heads.first())
         .and_then(|h| h.non_empty_text())
 }
@@ -227,7 +227,7 @@ fn extract_v1(root: &Element) -> Result<Extracted, EngineError> {
         let is_text = c
             .child("MediaType")
             .and_then(|m| m.attr("FormalName"))
-            .map_or(true, |m| m.eq_ignore_ascii_case("text"));
+            .is_none_or(|m| m.eq_ignore_ascii_case("text"));
         let Some(data) = c.child("DataContent").filter(|_| is_text) else {
             continue;
         };

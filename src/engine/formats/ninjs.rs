@@ -120,7 +120,7 @@ fn headline(item: &Map<String, Value>) -> Option<String> {
     // The main headline has no role or the role "main"/"default".
     heads
         .iter()
-        .find(|h| str_of(h, &["role"]).map_or(true, |r| matches!(r.as_str(), "main" | "default")))
+        .find(|h| str_of(h, &["role"]).is_none_or(|r| matches!(r.as_str(), "main" | "default")))
         .or(heads.first())
         .and_then(|h| str_of(h, &["value"]))
 }

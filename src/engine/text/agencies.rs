@@ -146,7 +146,7 @@ fn word_bounded(text: &str, start: usize, end: usize) -> bool {
         Some(&c) => {
             first.is_some_and(is_arabic)
                 && "وفبلك".contains(c)
-                && before.get(1).map_or(true, |&p| !p.is_alphanumeric())
+                && before.get(1).is_none_or(|&p| !p.is_alphanumeric())
         }
     };
     if !left_ok {

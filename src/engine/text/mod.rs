@@ -271,7 +271,7 @@ impl TextRules {
         folded: &str,
         k: &str,
     ) -> Option<Option<String>> {
-        let within = |max: Option<usize>| max.map_or(true, |m| line.chars().count() <= m);
+        let within = |max: Option<usize>| max.is_none_or(|m| line.chars().count() <= m);
         for p in &rule.patterns {
             match (rule.kind, p) {
                 (Kind::Exact | Kind::ReadMore, Pattern::Key(p)) if k == p => return Some(None),

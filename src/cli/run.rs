@@ -1,0 +1,134 @@
+//! `wirefeed run`, `wirefeed config` and `wirefeed healthcheck`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::DataArgs;
+use crate::daemon::config::{Config, LogFormat, Role, DEFAULT_TOML};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Configuration file (see `wirefeed config --default`).
+    #[arg(long, short = 'c', value_name = "FILE", env = "WIREFEED_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Part of the pipeline this process runs (overrides `role`).
+    #[arg(long, value_enum)]
+    pub role: Option<Role>,
+    /// NATS URL(s); without one, wirefeed runs embedded (overrides `nats.url`).
+    #[arg(long, value_name = "URL")]
+    pub nats_url: Option<String>,
+    /// Inbox folder (overrides `inbox.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub inbox: Option<PathBuf>,
+    /// Outbox folder in embedded mode (overrides `embedded.outbox_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub outbox: Option<PathBuf>,
+    /// Metrics/health listener address, "" to disable (overrides `metrics.listen`).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Log format (overrides `log_format`).
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the commented default configuration.
+    #[arg(long, conflicts_with = "check")]
+    pub default: bool,
+    /// Check a configuration file (and WIREFEED_* overrides); print the effective config.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+}
+
+fn env_vars() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("WIREFEED_"))
+        .collect()
+}
+
+pub fn config(args: &ConfigArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.check {
+        let c = Config::load(Some(path), &env_vars())?;
+        print!("{}", toml::to_string(&c)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{DEFAULT_TOML}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn healthcheck(url: &str) -> Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let ok = rt
+        .block_on(crate::daemon::http::check(url))
+        .unwrap_or(false);
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_target(false).init(),
+    }
+}
+
+pub fn run(args: &RunArgs) -> Result<ExitCode> {
+    let mut config = Config::load(args.config.as_deref(), &env_vars())?;
+    if let Some(r) = args.role {
+        config.role = r;
+    }
+    if let Some(u) = &args.nats_url {
+        config.nats.url = u.clone();
+    }
+    if let Some(d) = &args.inbox {
+        config.inbox.dir = d.clone();
+    }
+    if let Some(d) = &args.outbox {
+        config.embedded.outbox_dir = d.clone();
+    }
+    if let Some(l) = &args.metrics_listen {
+        config.metrics.listen = l.clone();
+    }
+    if let Some(f) = args.log_format {
+        config.log_format = f;
+    }
+    config.validate()?;
+    init_logging(config.log_format);
+    let mut data = args.data.clone();
+    if data.data.is_none() {
+        data.data = config.data_dir.clone();
+    }
+    let engine = Arc::new(
+        data.engine()?
+            .with_max_input_bytes(config.inbox.max_file_bytes),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let (tx, rx) = crate::daemon::shutdown_channel();
+        crate::daemon::spawn_signal_handler(tx);
+        crate::daemon::run(config, engine, rx).await
+    })?;
+    // in-flight blocking tasks past the drain deadline must not hold the exit
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,361 @@
+//! Embedded transport: the stages in one process over bounded queues; outputs are
+//! files `<outbox>/<topic>/<article-id>.json` (fsync, then rename). A file is marked
+//! processed only after every output of every story in it is written, so a crash at
+//! any moment leaves the file in the inbox and the next start redoes it; output names
+//! are the article ids, so redoing overwrites identically — nothing lost, nothing twice.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde_json::json;
+use tokio::sync::{mpsc, watch, Mutex};
+use tokio::task::JoinSet;
+
+use super::config::{Config, InboxConfig};
+use super::stage::{self, StageError};
+use super::watcher::{self, Claims};
+use super::{files, Health, Stage};
+use crate::engine::{content_hash, Engine};
+use crate::metrics as m;
+
+/// One inbox file in flight; the last story to finish marks the file processed.
+struct Ticket {
+    path: PathBuf,
+    hash: String,
+    ready_at: u64,
+    remaining: AtomicUsize,
+    claims: Claims,
+    inbox: InboxConfig,
+}
+
+impl Ticket {
+    fn story_done(&self) {
+        if self.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+            match files::finish(&self.inbox, &self.path, &self.hash) {
+                Ok(()) => tracing::debug!(path = %self.path.display(), "file processed"),
+                Err(e) => {
+                    tracing::error!(path = %self.path.display(), error = %e, "could not move processed file")
+                }
+            }
+            self.claims.release(&self.path);
+        }
+    }
+}
+
+struct RawItem {
+    ticket: Arc<Ticket>,
+    bytes: Vec<u8>,
+}
+
+struct CleanItem {
+    ticket: Arc<Ticket>,
+    article: Vec<u8>,
+}
+
+type Shared<T> = Arc<Mutex<mpsc::Receiver<T>>>;
+
+/// Per-message stage metrics: received and in-flight on start, duration on drop.
+pub struct StageTimer {
+    stage: &'static str,
+    start: Instant,
+}
+
+impl StageTimer {
+    pub fn start(stage: &'static str, redelivered: bool) -> StageTimer {
+        metrics::counter!(m::STAGE_RECEIVED, "stage" => stage).increment(1);
+        if redelivered {
+            metrics::counter!(m::STAGE_REDELIVERED, "stage" => stage).increment(1);
+        }
+        metrics::gauge!(m::STAGE_IN_FLIGHT, "stage" => stage).increment(1.0);
+        StageTimer {
+            stage,
+            start: Instant::now(),
+        }
+    }
+    pub fn processed(&self) {
+        metrics::counter!(m::STAGE_PROCESSED, "stage" => self.stage).increment(1);
+    }
+    pub fn failed(&self, error_type: &'static str) {
+        metrics::counter!(m::STAGE_FAILED, "stage" => self.stage, "error_type" => error_type)
+            .increment(1);
+    }
+}
+
+impl Drop for StageTimer {
+    fn drop(&mut self) {
+        metrics::gauge!(m::STAGE_IN_FLIGHT, "stage" => self.stage).decrement(1.0);
+        metrics::histogram!(m::STAGE_DURATION, "stage" => self.stage)
+            .record(self.start.elapsed().as_secs_f64());
+    }
+}
+
+async fn next<T>(rx: &Shared<T>) -> Option<T> {
+    rx.lock().await.recv().await
+}
+
+fn dead_letter(outbox: &Path, stage: &str, id: &str, error_type: &str, reason: &str, path: &Path) {
+    metrics::counter!(m::DEAD_LETTERS, "stage" => stage.to_string(), "reason" => error_type.to_string()).increment(1);
+    let record = json!({"stage": stage, "id": id, "error_type": error_type, "reason": reason, "path": path.display().to_string()});
+    let file = outbox.join("_dlq").join(stage).join(format!("{id}.json"));
+    if let Err(e) = files::write_durably(&file, record.to_string().as_bytes()) {
+        tracing::error!(error = %e, "could not write dead letter");
+    }
+}
+
+/// Read a claimed file and hand it to the clean stage (or reject it if oversize).
+async fn intake(config: Arc<Config>, claims: Claims, path: PathBuf, tx: &mpsc::Sender<RawItem>) {
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "file vanished before it was read");
+            claims.release(&path);
+            return;
+        }
+    };
+    let hash = content_hash(&bytes);
+    let ticket = Arc::new(Ticket {
+        path: path.clone(),
+        hash: hash.clone(),
+        ready_at: stage::now_millis(),
+        remaining: AtomicUsize::new(1),
+        claims: claims.clone(),
+        inbox: config.inbox.clone(),
+    });
+    if bytes.len() > config.inbox.max_file_bytes {
+        let err = crate::error::EngineError::TooLarge {
+            size: bytes.len(),
+            limit: config.inbox.max_file_bytes,
+        };
+        reject(&config, &ticket, err.kind(), &err.to_string());
+        return;
+    }
+    metrics::counter!(m::FILES_PUBLISHED).increment(1);
+    let _ = tx.send(RawItem { ticket, bytes }).await;
+}
+
+fn reject(config: &Config, ticket: &Ticket, error_type: &'static str, reason: &str) {
+    tracing::warn!(path = %ticket.path.display(), error_type, reason, "file rejected");
+    metrics::counter!(m::FILES_REJECTED, "reason" => error_type).increment(1);
+    dead_letter(
+        &config.embedded.outbox_dir,
+        "clean",
+        &ticket.hash,
+        error_type,
+        reason,
+        &ticket.path,
+    );
+    if let Err(e) = files::reject(
+        &config.inbox,
+        &ticket.path,
+        &ticket.hash,
+        error_type,
+        reason,
+    ) {
+        tracing::error!(path = %ticket.path.display(), error = %e, "could not move rejected file");
+    }
+    ticket.claims.release(&ticket.path);
+}
+
+pub async fn run(
+    config: Config,
+    engine: Arc<Engine>,
+    health: Arc<Health>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<()> {
+    let config = Arc::new(config);
+    let cap = config.embedded.queue_capacity;
+    let claims = Claims::default();
+    let (path_tx, mut path_rx) = mpsc::channel::<PathBuf>(cap);
+    let (raw_tx, raw_rx) = mpsc::channel::<RawItem>(cap);
+    let (clean_tx, clean_rx) = mpsc::channel::<CleanItem>(cap);
+    let (tag_tx, tag_rx) = mpsc::channel::<CleanItem>(cap);
+    let raw_rx: Shared<RawItem> = Arc::new(Mutex::new(raw_rx));
+    let clean_rx: Shared<CleanItem> = Arc::new(Mutex::new(clean_rx));
+    let tag_rx: Shared<CleanItem> = Arc::new(Mutex::new(tag_rx));
+
+    let mut tasks = JoinSet::new();
+    let watch_cfg = watcher::WatchConfig {
+        dir: config.inbox.dir.clone(),
+        quiet: config.quiet_period(),
+        rescan_every: Duration::from_secs(config.inbox.rescan_interval_secs.max(1)),
+        event_queue: config.inbox.event_queue,
+    };
+    let watcher_task = tokio::spawn(watcher::run(
+        watch_cfg,
+        claims.clone(),
+        path_tx,
+        shutdown.clone(),
+        health.watcher_running.clone(),
+    ));
+
+    // intake: bounded concurrency of file reads
+    {
+        let config = config.clone();
+        let claims = claims.clone();
+        tasks.spawn(async move {
+            while let Some(path) = path_rx.recv().await {
+                intake(config.clone(), claims.clone(), path, &raw_tx).await;
+            }
+        });
+    }
+    // clean workers
+    for _ in 0..config.stages.clean_concurrency {
+        let (rx, tx, engine, config) = (
+            raw_rx.clone(),
+            clean_tx.clone(),
+            engine.clone(),
+            config.clone(),
+        );
+        tasks.spawn(async move {
+            while let Some(item) = next(&rx).await {
+                let timer = StageTimer::start(Stage::Clean.as_str(), false);
+                let bytes = item.bytes;
+                let e = engine.clone();
+                match stage::off_executor(move || stage::clean(&e, &bytes)).await {
+                    Ok(articles) => {
+                        timer.processed();
+                        // one pending output per story; the file's own "1" is released below
+                        item.ticket
+                            .remaining
+                            .fetch_add(articles.len(), Ordering::SeqCst);
+                        for a in articles {
+                            let article = serde_json::to_vec(&a).expect("clean article serialises");
+                            if tx
+                                .send(CleanItem {
+                                    ticket: item.ticket.clone(),
+                                    article,
+                                })
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        item.ticket.story_done();
+                    }
+                    Err(err) => {
+                        timer.failed(err.kind());
+                        reject(&config, &item.ticket, err.kind(), &err.to_string());
+                    }
+                }
+            }
+        });
+    }
+    drop(clean_tx);
+    // tag workers
+    for _ in 0..config.stages.tag_concurrency {
+        let (rx, tx, engine, config) = (
+            clean_rx.clone(),
+            tag_tx.clone(),
+            engine.clone(),
+            config.clone(),
+        );
+        tasks.spawn(async move {
+            while let Some(item) = next(&rx).await {
+                let timer = StageTimer::start(Stage::Tag.as_str(), false);
+                let e = engine.clone();
+                let payload = item.article;
+                match stage::off_executor(move || stage::tag(&e, &payload)).await {
+                    Ok(tagged) => {
+                        timer.processed();
+                        let article =
+                            serde_json::to_vec(&tagged).expect("tagged article serialises");
+                        if tx
+                            .send(CleanItem {
+                                ticket: item.ticket,
+                                article,
+                            })
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(err) => {
+                        timer.failed(err.kind());
+                        dead_letter(
+                            &config.embedded.outbox_dir,
+                            "tag",
+                            &item.ticket.hash,
+                            err.kind(),
+                            &err.to_string(),
+                            &item.ticket.path,
+                        );
+                        item.ticket.story_done();
+                    }
+                }
+            }
+        });
+    }
+    drop(tag_tx);
+    // classify workers write the outputs
+    for _ in 0..config.stages.classify_concurrency {
+        let (rx, engine, config) = (tag_rx.clone(), engine.clone(), config.clone());
+        tasks.spawn(async move {
+            while let Some(item) = next(&rx).await {
+                let timer = StageTimer::start(Stage::Classify.as_str(), false);
+                let e = engine.clone();
+                let payload = item.article;
+                let outbox = config.embedded.outbox_dir.clone();
+                let result = stage::off_executor(move || {
+                    let (c, doc) = stage::classify(&e, &payload)?;
+                    let text = serde_json::to_vec(&doc).expect("ninjs serialises");
+                    for target in stage::output_targets(&c) {
+                        let file = outbox
+                            .join(&target)
+                            .join(format!("{}.json", c.tagged.article.id));
+                        files::write_durably(&file, &text).map_err(|e| StageError::Decode {
+                            stage: "output",
+                            detail: format!("{e:#}"),
+                        })?;
+                    }
+                    Ok(c)
+                })
+                .await;
+                match result {
+                    Ok(c) => {
+                        timer.processed();
+                        stage::record_published(&c);
+                        stage::record_latency(item.ticket.ready_at);
+                    }
+                    Err(err) => {
+                        timer.failed(err.kind());
+                        dead_letter(
+                            &config.embedded.outbox_dir,
+                            "classify",
+                            &item.ticket.hash,
+                            err.kind(),
+                            &err.to_string(),
+                            &item.ticket.path,
+                        );
+                    }
+                }
+                item.ticket.story_done();
+            }
+        });
+    }
+    health
+        .stages_running
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+
+    // Run until shutdown; then the watcher stops, queues drain and workers end.
+    let mut shutdown_wait = shutdown.clone();
+    let _ = shutdown_wait.wait_for(|s| *s).await;
+    let _ = watcher_task.await;
+    let deadline = Duration::from_secs(config.shutdown.drain_timeout_secs);
+    let drained = tokio::time::timeout(deadline, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    match drained {
+        Ok(()) => tracing::info!("drained; exiting"),
+        Err(_) => tracing::warn!(
+            pending = claims.len(),
+            "drain deadline passed; unfinished files stay in the inbox for the next start"
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! A minimal HTTP/1.1 responder for `/metrics`, `/healthz` and `/readyz`.
+//!
+//! Three fixed GET endpoints do not justify a web framework; this reads the request
+//! line, answers, and closes the connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::Health;
+
+/// Bind `listen` and serve in the background.
+pub async fn serve(listen: &str, handle: PrometheusHandle, health: Arc<Health>) -> Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding metrics listener {listen}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "metrics, /healthz and /readyz listening");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                continue;
+            };
+            let handle = handle.clone();
+            let health = health.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 2048];
+                let n =
+                    match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf)).await {
+                        Ok(Ok(n)) => n,
+                        _ => return,
+                    };
+                let req = String::from_utf8_lossy(&buf[..n]);
+                let path = req.split_whitespace().nth(1).unwrap_or("/");
+                let path = path.split('?').next().unwrap_or(path);
+                let (status, ctype, body) = match path {
+                    "/metrics" => ("200 OK", "text/plain; version=0.0.4", handle.render()),
+                    "/healthz" => ("200 OK", "text/plain", "ok\n".to_string()),
+                    "/readyz" if health.ready() => ("200 OK", "text/plain", "ready\n".to_string()),
+                    "/readyz" => (
+                        "503 Service Unavailable",
+                        "text/plain",
+                        format!("not ready: {health:?}\n"),
+                    ),
+                    _ => ("404 Not Found", "text/plain", "not found\n".to_string()),
+                };
+                let resp = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    Ok(())
+}
+
+/// `wirefeed healthcheck URL`: exit 0 when URL answers 200 (for container health
+/// checks in images without curl).
+pub async fn check(url: &str) -> Result<bool> {
+    let rest = url.strip_prefix("http://").context("only http:// URLs")?;
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let mut sock =
+        tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(host))
+            .await??;
+    sock.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(3), sock.read_to_end(&mut buf)).await??;
+    Ok(buf.starts_with(b"HTTP/1.1 200") || buf.starts_with(b"HTTP/1.0 200"))
+}

@@ -1,0 +1,167 @@
+//! The daemon (`wirefeed run`): the async shell around the pure engine.
+//!
+//! ```text
+//! inbox ─watcher─▶ intake ─▶ clean ─▶ tag ─▶ classify ─▶ outputs
+//!                  (read, hash, pre-check; reject bad files)
+//! ```
+//!
+//! Two transports run the same stage functions ([`stage`]):
+//! - **embedded** (no NATS URL): bounded in-process queues; outputs are files in the
+//!   outbox; a file is marked processed only after all its outputs are written.
+//! - **JetStream**: each stage is a durable pull consumer; results are published with
+//!   `Nats-Msg-Id = <id>:<stage>` and the input is acked only after the publish ack.
+
+pub mod config;
+pub mod embedded;
+pub mod files;
+pub mod http;
+pub mod jetstream;
+pub mod stage;
+pub mod watcher;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio::sync::watch;
+
+pub use config::Config;
+
+/// The pipeline stages that transform messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    Clean,
+    Tag,
+    Classify,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 3] = [Stage::Clean, Stage::Tag, Stage::Classify];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Clean => "clean",
+            Stage::Tag => "tag",
+            Stage::Classify => "classify",
+        }
+    }
+}
+
+/// Liveness/readiness flags, read by `/readyz`.
+#[derive(Debug, Default)]
+pub struct Health {
+    /// Connected to NATS (always true in embedded mode).
+    pub nats_connected: AtomicBool,
+    /// Streams created/updated.
+    pub streams_ready: AtomicBool,
+    /// The watcher is running (or this role runs none).
+    pub watcher_running: Arc<AtomicBool>,
+    /// Stage workers started.
+    pub stages_running: AtomicBool,
+}
+
+impl Health {
+    pub fn ready(&self) -> bool {
+        self.nats_connected.load(Ordering::SeqCst)
+            && self.streams_ready.load(Ordering::SeqCst)
+            && self.watcher_running.load(Ordering::SeqCst)
+            && self.stages_running.load(Ordering::SeqCst)
+    }
+}
+
+/// A shutdown trigger that tests and `main` share: send `true` to stop.
+pub fn shutdown_channel() -> (watch::Sender<bool>, watch::Receiver<bool>) {
+    watch::channel(false)
+}
+
+/// Install the Prometheus recorder (once per process) and describe all metrics.
+pub fn install_metrics(topics: &[String]) -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    let builder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(crate::metrics::STAGE_DURATION.into()),
+            crate::metrics::STAGE_BUCKETS,
+        )
+        .ok()?
+        .set_buckets_for_metric(
+            Matcher::Full(crate::metrics::END_TO_END.into()),
+            crate::metrics::LATENCY_BUCKETS,
+        )
+        .ok()?;
+    let handle = builder.install_recorder().ok()?;
+    crate::metrics::describe(crate::cli::VERSION);
+    crate::metrics::register_zero(topics);
+    Some(handle)
+}
+
+/// Run the daemon until `shutdown` fires; then drain within the configured deadline.
+pub async fn run(
+    config: Config,
+    engine: Arc<crate::engine::Engine>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<()> {
+    let topics: Vec<String> = engine
+        .topics()
+        .list()
+        .iter()
+        .map(|t| t.id.clone())
+        .collect();
+    let health = Arc::new(Health::default());
+    if let Some(handle) = install_metrics(&topics) {
+        let upkeep = handle.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                upkeep.run_upkeep();
+            }
+        });
+        if !config.metrics.listen.is_empty() {
+            http::serve(&config.metrics.listen, handle, health.clone()).await?;
+        }
+    }
+    if !config.role.runs_watcher() {
+        health.watcher_running.store(true, Ordering::SeqCst);
+    }
+    if config.embedded_mode() {
+        tracing::info!(inbox = %config.inbox.dir.display(), outbox = %config.embedded.outbox_dir.display(), "starting in embedded mode (no nats.url)");
+        health.nats_connected.store(true, Ordering::SeqCst);
+        health.streams_ready.store(true, Ordering::SeqCst);
+        embedded::run(config, engine, health, shutdown).await
+    } else {
+        tracing::info!(url = %config.nats.url, role = ?config.role, "starting in jetstream mode");
+        jetstream::run(config, engine, health, shutdown).await
+    }
+}
+
+/// Wait for SIGINT or SIGTERM.
+async fn next_signal(term: &mut Option<tokio::signal::unix::Signal>) {
+    match term {
+        Some(t) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = t.recv() => {},
+            }
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Wait for SIGINT/SIGTERM; the first triggers a graceful drain, a second exits at once.
+pub fn spawn_signal_handler(tx: watch::Sender<bool>) {
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        next_signal(&mut term).await;
+        tracing::info!(
+            "signal received: stopping intake and draining (a second signal exits at once)"
+        );
+        let _ = tx.send(true);
+        next_signal(&mut term).await;
+        tracing::warn!("second signal: exiting now; unacked work will be redelivered");
+        std::process::exit(130);
+    });
+}
