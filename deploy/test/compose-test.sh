@@ -80,8 +80,7 @@ cleanup() {
   fi
   log "cleaning up"
   for p in "$P_SINGLE" "$P_CLUSTER"; do
-    compose_env "$p" >/dev/null 2>&1
-    for f in docker-compose.yml docker-compose.cluster.yml; do
+        for f in docker-compose.yml docker-compose.cluster.yml; do
       timeout 120 $COMPOSE -p "$p" -f "$DEPLOY/$f" down -v --remove-orphans -t 5 >/dev/null 2>&1
     done
     # Belt and braces: anything still labelled with the project.
@@ -152,12 +151,11 @@ mkdir -p "$SPOOL/inbox" "$SPOOL/processed" "$SPOOL/rejected" "$SPOOL/outbox" "$S
 chown -R 10001:10001 "$SPOOL"   # the images' user, as docs/deploy.md tells users to do
 export WIREFEED_SPOOL_DIR="$SPOOL" WIREFEED_BIND_ADDR=127.0.0.1
 
-# compose_env PROJECT: the host ports of that project (fixed per run).
+# Host ports (loopback only), fixed for the run.
 read -r NATS_CLIENT_PORT NATS_MONITOR_PORT PROMETHEUS_PORT GRAFANA_PORT \
         NATS_1_CLIENT_PORT NATS_1_MONITOR_PORT NATS_2_CLIENT_PORT NATS_3_CLIENT_PORT < <(free_ports 8)
 export NATS_CLIENT_PORT NATS_MONITOR_PORT PROMETHEUS_PORT GRAFANA_PORT \
        NATS_1_CLIENT_PORT NATS_1_MONITOR_PORT NATS_2_CLIENT_PORT NATS_3_CLIENT_PORT
-compose_env() { :; }
 dc_single()  { $COMPOSE -p "$P_SINGLE"  -f "$DEPLOY/docker-compose.yml" "$@"; }
 dc_cluster() { $COMPOSE -p "$P_CLUSTER" -f "$DEPLOY/docker-compose.cluster.yml" "$@"; }
 
@@ -227,7 +225,8 @@ cp "$ROOT"/seeds/* "$B1/"
 python3 "$DEPLOY/test/gen_articles.py" --count 200 --out "$B1" --prefix b1 >/dev/null
 N1=$(ls "$B1" | wc -l)
 add_expected "$B1"
-head -c 2048 /dev/urandom >"$SPOOL/staging/bad.bin"; printf '\x00\xff\xfe\x00' >>"$SPOOL/staging/bad.bin"
+# Binary (a PNG signature, then random bytes): the watcher must reject it.
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR' >"$SPOOL/staging/bad.bin"; head -c 2048 /dev/urandom >>"$SPOOL/staging/bad.bin"
 chown -R 10001:10001 "$SPOOL/staging"
 drop "$B1"; mv "$SPOOL/staging/bad.bin" "$SPOOL/inbox/"
 
@@ -241,16 +240,20 @@ for i in $(seq 30); do [ -z "$(ls -A "$SPOOL/inbox")" ] && break; sleep 1; done
 
 log "4. Prometheus scraped wirefeed; counters match"
 OUT1=$(python3 -c "import json; print(sum(len(v) for v in json.load(open('$EXPECTED')).values()))")
+ART1=$(python3 -c "import json; print(len(json.load(open('$EXPECTED'))))")  # a file may hold several stories
 prom_wait "$PROMETHEUS_PORT" 'sum(up{job="wirefeed"})' 1 60
 prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_files_detected_total)' $((N1 + 1)) 60
 prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_files_published_total)' "$N1" 60
 prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_files_rejected_total)' 1 60
-for st in watcher clean tag classify; do
-  prom_wait "$PROMETHEUS_PORT" "sum(wirefeed_stage_messages_processed_total{stage=\"$st\"})" "$N1" 60
+# clean gets one message per file; tag and classify one per article.
+prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_stage_messages_processed_total{stage="clean"})' "$N1" 60
+for st in tag classify; do
+  prom_wait "$PROMETHEUS_PORT" "sum(wirefeed_stage_messages_processed_total{stage=\"$st\"})" "$ART1" 60
 done
 prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_articles_total)' "$OUT1" 60
-prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_articles_by_language_total)' "$N1" 60
-prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_end_to_end_latency_seconds_count)' "$N1" 60
+prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_articles_by_language_total)' "$ART1" 60
+prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_end_to_end_latency_seconds_count)' "$ART1" 60
+prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_dead_letters_total{stage="clean"})' 1 60   # bad.bin
 prom_wait "$PROMETHEUS_PORT" 'min(wirefeed_nats_connected)' 1 30
 sleep 20   # two more 15 s scrapes so every rate() has samples after the burst
 python3 "$DEPLOY/test/promql_check.py" "http://127.0.0.1:$PROMETHEUS_PORT" "$DEPLOY/grafana/dashboards/wirefeed.json" \

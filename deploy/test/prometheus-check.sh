@@ -105,6 +105,9 @@ log "starting wirefeed run (metrics on 127.0.0.1:$METRICS_PORT)"
   WIREFEED_PROCESSED_DIR="$TMP/processed" \
   WIREFEED_REJECTED_DIR="$TMP/rejected" \
   WIREFEED_OUTBOX_DIR="$TMP/outbox" \
+  WIREFEED_INBOX_PROCESSED_DIR="$TMP/processed" \
+  WIREFEED_INBOX_REJECTED_DIR="$TMP/rejected" \
+  WIREFEED_EMBEDDED_OUTBOX_DIR="$TMP/outbox" \
   WIREFEED_METRICS_LISTEN="127.0.0.1:$METRICS_PORT" \
   WIREFEED_LOG_FORMAT=text \
   exec "$WIREFEED_BIN" run
@@ -149,11 +152,23 @@ wait_http "$PROM/-/ready" 30 "prometheus"
 STAGE_DIR="$TMP/staging"; mkdir -p "$STAGE_DIR"
 python3 "$DEPLOY/test/gen_articles.py" --count 30 --out "$STAGE_DIR" >/dev/null
 cp "$ROOT"/seeds/* "$STAGE_DIR/"
-GOOD=$(ls "$STAGE_DIR" | wc -l)
-head -c 4096 /dev/urandom | tr -d '\n' >"$STAGE_DIR/garbage.bin"
-printf '\x00\x01\x02\xff\xfe' >>"$STAGE_DIR/garbage.bin"
-log "dropping $GOOD articles and 1 bad file into the inbox"
+FILES=$(ls "$STAGE_DIR" | wc -l)
+# Articles, not files: a file may hold several stories. The one-shot engine says how many.
+GOOD=$("$WIREFEED_BIN" process "$STAGE_DIR" 2>/dev/null | grep -c '^{') || die "wirefeed process on the articles"
+[ "$GOOD" -ge "$FILES" ] || die "wirefeed process made $GOOD articles from $FILES files"
+# Binary (a PNG signature, then random bytes): the watcher must reject it.
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR' >"$STAGE_DIR/garbage.bin"; head -c 2048 /dev/urandom >>"$STAGE_DIR/garbage.bin"
+log "dropping $FILES files ($GOOD articles) and 1 bad file into the inbox"
 for f in "$STAGE_DIR"/*; do mv "$f" "$TMP/inbox/"; done
+# And one undecodable message straight onto wire.raw (past the watcher's
+# pre-check): the clean stage must fail and dead-letter it. Without a failure the
+# failure-only series (stage failures by error_type) would not exist, and the
+# error panels and the error-ratio alert could not be checked against real data.
+# A PNG signature: binary by its first bytes, whatever random bytes follow.
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR' >"$TMP/poison.bin"; head -c 2048 /dev/urandom >>"$TMP/poison.bin"
+python3 "$DEPLOY/test/nats_pub.py" "127.0.0.1:$NATS_PORT" wire.raw "$TMP/poison.bin" \
+  "Nats-Msg-Id=prometheus-check-poison" "Wirefeed-Source-Path=poison.bin" \
+  || die "could not publish the poison message to wire.raw"
 
 # metric NAME LABELS: the current sample value from the daemon's /metrics (0 if absent).
 metric() {
@@ -163,12 +178,13 @@ metric() {
 for i in $(seq 240); do
   done_n=$(metric wirefeed_stage_messages_processed_total '{stage="classify"}')
   rej=$(metric wirefeed_files_rejected_total '*')
-  [ "$done_n" -ge "$GOOD" ] && [ "$rej" -ge 1 ] && break
+  failed=$(metric wirefeed_stage_messages_failed_total '*')
+  [ "$done_n" -ge "$GOOD" ] && [ "$rej" -ge 1 ] && [ "$failed" -ge 1 ] && break
   kill -0 "$WF_PID" 2>/dev/null || die "wirefeed run died while processing"
-  [ "$i" = 240 ] && die "after 60s: classify processed $done_n of $GOOD articles, $rej files rejected (want >= 1)"
+  [ "$i" = 240 ] && die "after 60s: classify processed $done_n of $GOOD articles, $rej files rejected (want 1), $failed stage failures (want 1: the poison message)"
   sleep 0.25
 done
-log "processed: $done_n articles through classify, $rej rejected file(s)"
+log "processed: $done_n articles through classify, $rej rejected file(s), $failed failed message(s)"
 [ "$done_n" -eq "$GOOD" ] || die "classify processed $done_n messages for $GOOD articles"
 
 # Let Prometheus take several scrapes after the burst so every 1m rate has at
