@@ -229,6 +229,12 @@ add_expected "$B1"
 printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR' >"$SPOOL/staging/bad.bin"; head -c 2048 /dev/urandom >>"$SPOOL/staging/bad.bin"
 chown -R 10001:10001 "$SPOOL/staging"
 drop "$B1"; mv "$SPOOL/staging/bad.bin" "$SPOOL/inbox/"
+# And one undecodable message straight onto wire.raw, past the watcher's
+# pre-check: the clean stage must fail it and dead-letter it (and the failure
+# series the error panels and the error-ratio alert use then exist).
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR' >"$TMP/poison.bin"; head -c 2048 /dev/urandom >>"$TMP/poison.bin"
+python3 "$DEPLOY/test/nats_pub.py" "127.0.0.1:$NATS_CLIENT_PORT" wire.raw "$TMP/poison.bin" \
+  "Nats-Msg-Id=compose-test-poison" || die "publishing the poison message"
 
 log "3. every article on the right wire.out.* subjects exactly once"
 python3 "$DEPLOY/test/nats_check.py" out --servers "nats://127.0.0.1:$NATS_CLIENT_PORT" \
@@ -253,7 +259,8 @@ done
 prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_articles_total)' "$OUT1" 60
 prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_articles_by_language_total)' "$ART1" 60
 prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_end_to_end_latency_seconds_count)' "$ART1" 60
-prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_dead_letters_total{stage="clean"})' 1 60   # bad.bin
+prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_dead_letters_total{stage="clean"})' 2 60   # bad.bin + poison
+prom_wait "$PROMETHEUS_PORT" 'sum(wirefeed_stage_messages_failed_total{stage="clean"})' 1 60   # poison
 prom_wait "$PROMETHEUS_PORT" 'min(wirefeed_nats_connected)' 1 30
 sleep 20   # two more 15 s scrapes so every rate() has samples after the burst
 python3 "$DEPLOY/test/promql_check.py" "http://127.0.0.1:$PROMETHEUS_PORT" "$DEPLOY/grafana/dashboards/wirefeed.json" \
