@@ -361,7 +361,11 @@ fn a_renamed_or_bare_histogram_metric_is_rejected() {
 fn every_promql_metric_is_exported_by_src_metrics_rs() {
     let allowed = allowed_series();
     let exprs = all_exprs();
-    assert!(exprs.len() > 10, "too few expressions found: {}", exprs.len());
+    assert!(
+        exprs.len() > 10,
+        "too few expressions found: {}",
+        exprs.len()
+    );
     let mut bad = Vec::new();
     for (place, e) in &exprs {
         let names = promql_metric_names(e);
@@ -430,12 +434,14 @@ fn stage_label_values_are_known_stages() {
 fn dashboard_is_a_valid_grafana_dashboard() {
     let d = dashboard();
     assert_eq!(d["uid"].as_str(), Some("wirefeed-overview"), "uid");
-    assert!(d["uid"].as_str().unwrap().len() <= 40, "Grafana uids are at most 40 chars");
     assert!(
-        d["title"].as_str().is_some_and(|t| !t.is_empty()),
-        "title"
+        d["uid"].as_str().unwrap().len() <= 40,
+        "Grafana uids are at most 40 chars"
     );
-    let sv = d["schemaVersion"].as_u64().expect("schemaVersion is a number");
+    assert!(d["title"].as_str().is_some_and(|t| !t.is_empty()), "title");
+    let sv = d["schemaVersion"]
+        .as_u64()
+        .expect("schemaVersion is a number");
     assert!(sv >= 30, "schemaVersion {sv} is older than Grafana 8");
     // Provisioned dashboards must not carry a numeric id of another instance.
     assert!(d["id"].is_null(), "dashboard id must be null/absent");
@@ -454,7 +460,10 @@ fn dashboard_is_a_valid_grafana_dashboard() {
             assert!(p["gridPos"][k].is_u64(), "{title}: gridPos.{k}");
         }
         assert!(p["gridPos"]["x"].as_u64().unwrap() + p["gridPos"]["w"].as_u64().unwrap() <= 24);
-        assert_eq!(p["datasource"]["type"], "prometheus", "{title}: datasource type");
+        assert_eq!(
+            p["datasource"]["type"], "prometheus",
+            "{title}: datasource type"
+        );
         assert_eq!(
             p["datasource"]["uid"].as_str(),
             Some(ds_uid.as_str()),
@@ -469,10 +478,16 @@ fn dashboard_is_a_valid_grafana_dashboard() {
             let expr = t["expr"].as_str().unwrap_or_default();
             assert!(!expr.trim().is_empty(), "{title}: target without expr");
             let r = t["refId"].as_str().unwrap_or_default();
-            assert!(!r.is_empty() && refs.insert(r.to_string()), "{title}: refId");
+            assert!(
+                !r.is_empty() && refs.insert(r.to_string()),
+                "{title}: refId"
+            );
             // A target's datasource, where set, is the panel's.
             if !t["datasource"].is_null() {
-                assert_eq!(t["datasource"], p["datasource"], "{title}: target datasource");
+                assert_eq!(
+                    t["datasource"], p["datasource"],
+                    "{title}: target datasource"
+                );
             }
             // Balanced brackets: a cheap guard against hand-edit slips
             // (prometheus-check.sh parses every expression for real).
@@ -491,13 +506,21 @@ fn dashboard_is_a_valid_grafana_dashboard() {
     let has = |needle: &str| exprs.iter().any(|e| e.contains(needle));
     for q in ["0.5", "0.95", "0.99"] {
         assert!(
-            exprs.iter().any(|e| e.starts_with(&format!("histogram_quantile({q},"))
-                && e.contains("wirefeed_end_to_end_latency_seconds_bucket")),
+            exprs
+                .iter()
+                .any(|e| e.starts_with(&format!("histogram_quantile({q},"))
+                    && e.contains("wirefeed_end_to_end_latency_seconds_bucket")),
             "end-to-end latency p{q} panel"
         );
     }
-    assert!(has("wirefeed_stage_processing_seconds_bucket"), "stage durations");
-    assert!(has("sum by (stage) (rate(wirefeed_stage_messages_processed_total"), "throughput per stage");
+    assert!(
+        has("wirefeed_stage_processing_seconds_bucket"),
+        "stage durations"
+    );
+    assert!(
+        has("sum by (stage) (rate(wirefeed_stage_messages_processed_total"),
+        "throughput per stage"
+    );
     assert!(has("wirefeed_stage_backlog_messages"), "backlog");
     assert!(has("sum by (topic)"), "articles per topic");
     assert!(has("sum by (language)"), "articles per language");
@@ -507,7 +530,10 @@ fn dashboard_is_a_valid_grafana_dashboard() {
 
 fn provisioned_datasource_uid() -> String {
     let text = read("deploy/grafana/provisioning/datasources/prometheus.yml");
-    assert!(text.contains("apiVersion: 1"), "datasource provisioning apiVersion");
+    assert!(
+        text.contains("apiVersion: 1"),
+        "datasource provisioning apiVersion"
+    );
     assert!(text.contains("type: prometheus"));
     assert!(
         text.contains("url: http://prometheus:9090"),
@@ -528,15 +554,27 @@ fn grafana_provisioning_matches_the_compose_mounts() {
         .find_map(|l| l.trim().strip_prefix("path:"))
         .map(|p| p.trim().to_string())
         .expect("dashboard provider path");
-    for f in ["deploy/docker-compose.yml", "deploy/docker-compose.cluster.yml"] {
+    for f in [
+        "deploy/docker-compose.yml",
+        "deploy/docker-compose.cluster.yml",
+    ] {
         let c = read(f);
         assert!(
             c.contains(&format!("./grafana/dashboards:{path}")),
             "{f} must mount deploy/grafana/dashboards at {path}"
         );
-        assert!(c.contains("./grafana/provisioning:/etc/grafana/provisioning"), "{f}");
-        assert!(c.contains("GF_AUTH_ANONYMOUS_ENABLED: \"true\""), "{f}: anonymous viewing");
-        assert!(c.contains("GF_AUTH_ANONYMOUS_ORG_ROLE: Viewer"), "{f}: read-only");
+        assert!(
+            c.contains("./grafana/provisioning:/etc/grafana/provisioning"),
+            "{f}"
+        );
+        assert!(
+            c.contains("GF_AUTH_ANONYMOUS_ENABLED: \"true\""),
+            "{f}: anonymous viewing"
+        );
+        assert!(
+            c.contains("GF_AUTH_ANONYMOUS_ORG_ROLE: Viewer"),
+            "{f}: read-only"
+        );
         assert!(
             c.contains(&format!("{path}/wirefeed.json")),
             "{f}: home dashboard path"
@@ -563,10 +601,18 @@ fn alert_rules_cover_the_required_conditions() {
     assert!(expr("WirefeedDeadLetters").contains("wirefeed_dead_letters_total"));
     assert!(expr("WirefeedDeadLetters").ends_with("> 0"));
     let backlog = by_name["WirefeedBacklogGrowing"];
-    assert!(backlog.expr.contains("wirefeed_stage_backlog_messages[10m]") && backlog.has_for);
+    assert!(
+        backlog
+            .expr
+            .contains("wirefeed_stage_backlog_messages[10m]")
+            && backlog.has_for
+    );
     let idle = expr("WirefeedNoArticlesProcessed");
     assert!(idle.contains("wirefeed_files_detected_total[30m]") && idle.contains("[30m])) == 0"));
-    assert_eq!(expr("WirefeedNatsDisconnected"), "wirefeed_nats_connected == 0");
+    assert_eq!(
+        expr("WirefeedNatsDisconnected"),
+        "wirefeed_nats_connected == 0"
+    );
     let ratio = expr("WirefeedStageErrorRatio");
     assert!(ratio.contains("wirefeed_stage_messages_failed_total") && ratio.contains(" / "));
     assert_eq!(expr("WirefeedTargetDown"), "up == 0");
@@ -581,12 +627,18 @@ fn prometheus_configs_scrape_the_metrics_port_and_load_the_rules() {
         let c = read(f);
         assert!(c.contains("port: 9464"), "{f}: scrape wirefeed on 9464");
         assert!(c.contains("- alerts.yml"), "{f}: load alerts.yml");
-        assert!(c.contains("job_name: wirefeed"), "{f}: job wirefeed (dashboard filters on it)");
+        assert!(
+            c.contains("job_name: wirefeed"),
+            "{f}: job wirefeed (dashboard filters on it)"
+        );
     }
     // The cluster config's DNS names are the cluster file's wirefeed services.
     let cluster = read("deploy/docker-compose.cluster.yml");
     for svc in ["watcher", "clean", "tag", "classify"] {
-        assert!(cluster.contains(&format!("\n  {svc}:\n")), "cluster service {svc}");
+        assert!(
+            cluster.contains(&format!("\n  {svc}:\n")),
+            "cluster service {svc}"
+        );
     }
     assert!(read("deploy/prometheus/prometheus.cluster.yml")
         .contains("names: [watcher, clean, tag, classify]"));
@@ -596,7 +648,10 @@ fn prometheus_configs_scrape_the_metrics_port_and_load_the_rules() {
 fn compose_files_follow_the_deployment_contract() {
     let single = read("deploy/docker-compose.yml");
     let cluster = read("deploy/docker-compose.cluster.yml");
-    for (f, c) in [("docker-compose.yml", &single), ("docker-compose.cluster.yml", &cluster)] {
+    for (f, c) in [
+        ("docker-compose.yml", &single),
+        ("docker-compose.cluster.yml", &cluster),
+    ] {
         // Pinned images, replaceable through the environment.
         for img in [
             "${NATS_IMAGE:-nats:2.10.",
@@ -611,11 +666,20 @@ fn compose_files_follow_the_deployment_contract() {
             c.contains(r#"["CMD", "wirefeed", "healthcheck", "http://127.0.0.1:9464/readyz"]"#),
             "{f}: wirefeed health check on /readyz"
         );
-        assert!(c.contains("http://127.0.0.1:8222/healthz"), "{f}: nats health check");
+        assert!(
+            c.contains("http://127.0.0.1:8222/healthz"),
+            "{f}: nats health check"
+        );
         assert!(c.contains("restart: unless-stopped"), "{f}");
         assert!(c.contains("dockerfile: deploy/Dockerfile"), "{f}");
-        assert!(!c.contains("container_name"), "{f}: container_name prevents --scale");
-        assert!(!c.contains("CMD-SHELL"), "{f}: stand-in images have no shell");
+        assert!(
+            !c.contains("container_name"),
+            "{f}: container_name prevents --scale"
+        );
+        assert!(
+            !c.contains("CMD-SHELL"),
+            "{f}: stand-in images have no shell"
+        );
     }
     assert!(single.contains("WIREFEED_NATS_URL: nats://nats:4222"));
     assert!(cluster.contains("WIREFEED_NATS_REPLICAS: \"3\""));
@@ -634,11 +698,19 @@ fn compose_files_follow_the_deployment_contract() {
     }
     let routes = read("deploy/nats/nats-cluster.conf");
     for n in ["nats-1", "nats-2", "nats-3"] {
-        assert!(routes.contains(&format!("nats-route://{n}:6222")), "route to {n}");
-        assert!(cluster.contains(&format!("NATS_SERVER_NAME: {n}")), "{n} server name");
+        assert!(
+            routes.contains(&format!("nats-route://{n}:6222")),
+            "route to {n}"
+        );
+        assert!(
+            cluster.contains(&format!("NATS_SERVER_NAME: {n}")),
+            "{n} server name"
+        );
     }
     let dockerfile = read("deploy/Dockerfile");
     assert!(dockerfile.contains("FROM rust:1.") && dockerfile.contains(" AS builder"));
     assert!(dockerfile.contains("USER 10001"), "non-root runtime user");
-    assert!(dockerfile.contains(r#"ENTRYPOINT ["wirefeed"]"#) && dockerfile.contains(r#"CMD ["run"]"#));
+    assert!(
+        dockerfile.contains(r#"ENTRYPOINT ["wirefeed"]"#) && dockerfile.contains(r#"CMD ["run"]"#)
+    );
 }
