@@ -34,6 +34,19 @@ pub const LANGUAGES: [&str; 12] = [
     "ar", "en", "ru", "uk", "kk", "fr", "de", "es", "tr", "fa", "und", "other",
 ];
 
+/// `error_type` / `reason` label values beyond [`crate::error::EngineError::KINDS`]:
+/// undecodable stage messages, stage panics, failed publishes, the redelivery limit,
+/// unreadable files.
+pub const TRANSPORT_ERRORS: [&str; 5] = ["decode", "panic", "publish", "redelivery_limit", "read"];
+
+/// Every `error_type` label value.
+pub fn error_types() -> impl Iterator<Item = &'static str> {
+    crate::error::EngineError::KINDS
+        .iter()
+        .copied()
+        .chain(TRANSPORT_ERRORS)
+}
+
 /// Buckets for per-stage processing time (seconds): 100 µs … 10 s.
 pub const STAGE_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -144,6 +157,18 @@ pub fn register_zero(topics: &[String]) {
         counter!(STAGE_PROCESSED, "stage" => stage).absolute(0);
         counter!(STAGE_REDELIVERED, "stage" => stage).absolute(0);
         gauge!(STAGE_IN_FLIGHT, "stage" => stage).set(0.0);
+    }
+    // failure series exist at zero too, so error ratios and dead-letter rates are 0,
+    // not "no data", on a healthy system
+    for kind in error_types() {
+        counter!(FILES_REJECTED, "reason" => kind).absolute(0);
+        for stage in &STAGES[1..] {
+            counter!(STAGE_FAILED, "stage" => *stage, "error_type" => kind).absolute(0);
+            counter!(DEAD_LETTERS, "stage" => *stage, "reason" => kind).absolute(0);
+        }
+    }
+    for lang in LANGUAGES {
+        counter!(ARTICLES_BY_LANGUAGE, "language" => lang).absolute(0);
     }
     for t in topics.iter().map(String::as_str).chain(["unclassified"]) {
         counter!(ARTICLES_BY_TOPIC, "topic" => t.to_string()).absolute(0);

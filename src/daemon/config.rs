@@ -358,6 +358,9 @@ impl Config {
     }
 }
 
+/// `WIREFEED_*` variables read elsewhere (CLI flags, scripts), not config keys.
+const NOT_CONFIG: [&str; 3] = ["WIREFEED_CONFIG", "WIREFEED_DATA", "WIREFEED_BIN"];
+
 /// Apply `WIREFEED_<SECTION>_<KEY>` / `WIREFEED_<KEY>` variables to the table, typed
 /// after the default configuration's value for that key.
 fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
@@ -391,11 +394,22 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
         let Some(rest) = name.strip_prefix("WIREFEED_") else {
             continue;
         };
+        if NOT_CONFIG.contains(&name.as_str()) {
+            continue;
+        }
         let rest = rest.to_ascii_lowercase();
+        // short names for the folders, as the deployment docs spell them
+        let rest = match rest.as_str() {
+            "processed_dir" => "inbox_processed_dir".to_string(),
+            "rejected_dir" => "inbox_rejected_dir".to_string(),
+            "outbox_dir" => "embedded_outbox_dir".to_string(),
+            _ => rest,
+        };
         let Some((section, key, default)) = known.iter().find(|(s, k, _)| match s {
             Some(s) => rest == format!("{s}_{k}"),
             None => rest == *k,
         }) else {
+            eprintln!("warning: environment variable {name} is not a wirefeed setting; ignored (see `wirefeed config --default`)");
             continue;
         };
         let value = match default {
@@ -463,12 +477,17 @@ mod tests {
             ("WIREFEED_ROLE".to_string(), "clean".to_string()),
             ("WIREFEED_NATS_TOKEN".to_string(), "s3cret".to_string()),
             ("WIREFEED_UNRELATED".to_string(), "x".to_string()),
+            (
+                "WIREFEED_PROCESSED_DIR".to_string(),
+                "/spool/done".to_string(),
+            ),
         ];
         let c = Config::load(None, &env).unwrap();
         assert_eq!(c.nats.url, "nats://127.0.0.1:4222");
         assert_eq!(c.nats.replicas, 3);
         assert_eq!(c.role, Role::Clean);
         assert_eq!(c.nats.token.as_deref(), Some("s3cret"));
+        assert_eq!(c.inbox.processed_dir, PathBuf::from("/spool/done"));
         let bad = vec![("WIREFEED_NATS_REPLICAS".to_string(), "three".to_string())];
         assert!(Config::load(None, &bad).is_err());
     }

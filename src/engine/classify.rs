@@ -20,6 +20,8 @@
 //! [[exclude]]               # any [[exclude]] that holds vetoes the topic
 //! group = "sport"
 //! min_hits = 2
+//! # unless_group = "war"    # … unless this group has unless_min_hits hits,
+//! # unless_more = true      # … or at least as many hits as `group`
 //!
 //! [groups.anchor]
 //! weight = 1.0
@@ -30,7 +32,9 @@
 //!
 //! Scoring: score = Σ groups weight × Σ terms (headline_weight × headline hits +
 //! min(body hits, body_cap) + (lead_weight − 1) × min(lead hits, body_cap)).
-//! Negative weights are counter-evidence.
+//! Negative weights are counter-evidence; weight 0 makes a helper group for `near`,
+//! `[[require]]` and `[[exclude]]`. A story without a headline lets its first sentence
+//! play the headline's part for `near` and `[[require]]` (not for the weights).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -100,6 +104,10 @@ struct ExcludeFile {
     unless_group: Option<String>,
     #[serde(default)]
     unless_min_hits: u32,
+    /// Also keep the topic when the named group has at least as many hits as the
+    /// excluding group (the other subject does not dominate).
+    #[serde(default)]
+    unless_more: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +165,7 @@ struct Exclude {
     group: usize,
     min_hits: u32,
     unless: Option<(usize, u32)>,
+    unless_more: bool,
 }
 
 /// Where each pattern of the shared term set belongs.
@@ -336,11 +345,18 @@ impl Topic {
                 },
                 None => None,
             };
+            if x.unless_more && x.unless_group.is_none() {
+                errors.push(err(
+                    "unless_more",
+                    "unless_more needs an unless_group to compare with".into(),
+                ));
+            }
             if let Some(group) = group {
                 excludes.push(Exclude {
                     group,
                     min_hits: x.min_hits.max(1),
                     unless,
+                    unless_more: x.unless_more,
                 });
             }
         }
@@ -382,18 +398,37 @@ struct Located {
 }
 
 /// Byte offsets where sentences end in the folded body: sentence punctuation
-/// followed by whitespace, or a line break.
+/// followed by whitespace, or a line break. A break that would close an empty
+/// sentence (the blank line between paragraphs, "?!" runs) is dropped, so that
+/// paragraph spacing neither inflates the sentence count behind `min_share` nor
+/// pushes neighbouring sentences apart for `near_window`.
 fn sentence_breaks(text: &str) -> Vec<usize> {
     let bytes = text.as_bytes();
-    let mut out = Vec::new();
+    let mut out: Vec<usize> = Vec::new();
+    let mut last = 0;
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
         let next_is_space = bytes.get(end).is_none_or(|b| b.is_ascii_whitespace());
-        match c {
-            '\n' => out.push(i),
-            '.' | '!' | '?' | '؟' | '…' if next_is_space => out.push(end),
-            _ => {}
+        let brk = match c {
+            '\n' => i,
+            '.' | '!' | '?' | '؟' | '…' if next_is_space => end,
+            _ => continue,
+        };
+        if text[last..brk].chars().any(|c| c.is_alphanumeric()) {
+            out.push(brk);
+            last = brk;
+        } else if !out.is_empty() {
+            // extend the previous sentence over the empty stretch
+            *out.last_mut().unwrap() = brk;
+            last = brk;
         }
+    }
+    // a break at the very end closes the last sentence; nothing follows it
+    if out
+        .last()
+        .is_some_and(|&b| !text[b..].chars().any(|c| c.is_alphanumeric()))
+    {
+        out.pop();
     }
     out
 }
@@ -485,9 +520,10 @@ impl Topics {
                     .collect()
             })
             .collect();
-        for occ in accepted(&headline, &self.slots) {
-            let s = self.slots[occ.term];
-            counts[s.topic][s.group][s.term].headline += 1;
+        let headline: Vec<Slot> = accepted(&headline, &self.slots)
+            .map(|o| self.slots[o.term])
+            .collect();
+        for s in &headline {
             headline_groups.insert((s.topic, s.group));
         }
 
@@ -501,6 +537,32 @@ impl Topics {
                 lead: o.start < lead_end,
             })
             .collect();
+        // Wire items and scraped pages often come without a headline; their first
+        // sentence then plays the headline's part for `near` and `[[require]]`
+        // (it says what the story is about), though not for `headline_weight`.
+        let headline_missing = a.headline_match.trim().is_empty();
+        if headline_missing {
+            for l in body.iter().filter(|l| l.sentence == 0) {
+                headline_groups.insert((l.slot.topic, l.slot.group));
+            }
+        }
+        // Groups found in the headline or the lead paragraph: what the article is about.
+        let mut subject_groups = headline_groups.clone();
+        for l in body.iter().filter(|l| l.lead) {
+            subject_groups.insert((l.slot.topic, l.slot.group));
+        }
+        // A headline hit of a `near` group counts only when its context group is in
+        // the headline or the lead too: "Russia prepares for internet war" is not the
+        // Ukraine war because the body mentions Crimea once, further down.
+        for s in &headline {
+            let group = &self.topics[s.topic].groups[s.group];
+            if group
+                .near
+                .is_none_or(|near| subject_groups.contains(&(s.topic, near)))
+            {
+                counts[s.topic][s.group][s.term].headline += 1;
+            }
+        }
         // sentences holding a hit of each (topic, group), for `near`
         let mut group_sentences: BTreeMap<(usize, usize), BTreeSet<usize>> = BTreeMap::new();
         for l in &body {
@@ -513,6 +575,9 @@ impl Topics {
             let s = l.slot;
             let group = &self.topics[s.topic].groups[s.group];
             if let Some(near) = group.near {
+                // Only the headline makes the whole body context: a lead that names
+                // Kyiv as a dateline or in passing does not license every "conflict"
+                // further down.
                 let ok = headline_groups.contains(&(s.topic, near))
                     || group_sentences.get(&(s.topic, near)).is_some_and(|set| {
                         let w = group.near_window as usize;
@@ -533,7 +598,7 @@ impl Topics {
         self.topics
             .iter()
             .zip(counts)
-            .map(|(topic, counts)| decide(topic, &counts, n_sentences))
+            .map(|(topic, counts)| decide(topic, &counts, n_sentences, headline_missing))
             .collect()
     }
 }
@@ -557,7 +622,12 @@ fn accepted<'a>(
     })
 }
 
-fn decide(topic: &Topic, counts: &[Vec<Count>], n_sentences: usize) -> TopicDecision {
+fn decide(
+    topic: &Topic,
+    counts: &[Vec<Count>],
+    n_sentences: usize,
+    headline_missing: bool,
+) -> TopicDecision {
     let cap = topic.body_cap;
     let mut score = 0.0;
     let mut hits = Vec::new();
@@ -598,7 +668,10 @@ fn decide(topic: &Topic, counts: &[Vec<Count>], n_sentences: usize) -> TopicDeci
     let mut reason = String::new();
     for r in &topic.requires {
         let hits: u32 = r.groups.iter().map(|&g| group_hits[g]).sum();
-        let in_headline = r.groups.iter().any(|&g| group_headline[g] > 0);
+        let in_headline = r
+            .groups
+            .iter()
+            .any(|&g| group_headline[g] > 0 || headline_missing && group_sentences[g].contains(&0));
         let sentences: BTreeSet<usize> = r
             .groups
             .iter()
@@ -637,8 +710,12 @@ fn decide(topic: &Topic, counts: &[Vec<Count>], n_sentences: usize) -> TopicDeci
     }
     if reason.is_empty() {
         for x in &topic.excludes {
-            let vetoed = group_hits[x.group] >= x.min_hits
-                && x.unless.is_none_or(|(g, n)| group_hits[g] < n);
+            let own = group_hits[x.group];
+            let vetoed = own >= x.min_hits
+                && x.unless.is_none_or(|(g, n)| {
+                    let needed = if x.unless_more { n.max(own) } else { n };
+                    group_hits[g] < needed
+                });
             if vetoed {
                 reason = format!(
                     "excluded by group {} ({} hit(s))",

@@ -1,0 +1,124 @@
+//! `wirefeed topics --check` and user topic folders, through the built binary: the
+//! shipped topics pass, a broken topic file is reported with file and line, and a
+//! user's extra topic is used by `process`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn wirefeed(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(args)
+        .env_remove("WIREFEED_DATA")
+        .output()
+        .expect("wirefeed runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn shipped_topics_pass_the_check() {
+    let out = wirefeed(&["topics", "--check"]);
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("ok: 2 topic(s)"), "stdout: {stdout}");
+}
+
+/// Write `name` into a fresh topic folder and run `topics --check --topics DIR`.
+fn check_one(name: &str, text: &str) -> (Output, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), text).unwrap();
+    let out = wirefeed(&[
+        "topics",
+        "--check",
+        "--topics",
+        dir.path().to_str().unwrap(),
+    ]);
+    let path = dir.path().join(name).display().to_string();
+    (out, path)
+}
+
+const GOOD_HEAD: &str = "id = \"broken\"\nlabel = \"Broken\"\nthreshold = 2.0\n";
+
+#[test]
+fn unknown_key_is_reported_with_its_line() {
+    let text = format!(
+        "{GOOD_HEAD}treshold_typo = 3\n\n[groups.a]\nweight = 1.0\nterms.en = [\"quake\"]\n"
+    );
+    let (out, path) = check_one("broken.toml", &text);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{path}:4:")), "stderr: {err}");
+    assert!(err.contains("treshold_typo"), "stderr: {err}");
+}
+
+#[test]
+fn unknown_group_reference_is_reported_with_its_line() {
+    let text = format!(
+        "{GOOD_HEAD}\n[[require]]\ngroups = [\"nope\"]\n\n[groups.a]\nweight = 1.0\nterms.en = [\"quake\"]\n"
+    );
+    let (out, path) = check_one("broken.toml", &text);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{path}:6:")), "stderr: {err}");
+    assert!(err.contains("unknown group \"nope\""), "stderr: {err}");
+}
+
+#[test]
+fn invalid_term_is_reported_with_its_line() {
+    // A stem shorter than three letters would match almost any word.
+    let text =
+        format!("{GOOD_HEAD}\n[groups.a]\nweight = 1.0\nterms.en = [\"quake\",\n  \"ab*\"]\n");
+    let (out, path) = check_one("broken.toml", &text);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{path}:8:")), "stderr: {err}");
+    assert!(err.contains("shorter than 3 letters"), "stderr: {err}");
+}
+
+#[test]
+fn user_topic_is_picked_up_by_process() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("earthquake.toml"),
+        r#"id = "earthquake"
+label = "Earthquake"
+threshold = 4.0
+
+[[require]]
+groups = ["quake"]
+min_hits = 2
+
+[groups.quake]
+weight = 1.0
+terms.en = ["earthquake*", "quake*", "aftershock*", "richter", "magnitude"]
+terms.ar = ["زلزال", "الزلزال", "هزة أرضية"]
+"#,
+    )
+    .unwrap();
+    let topics = dir.path().to_str().unwrap();
+    let check = wirefeed(&["topics", "--check", "--topics", topics]);
+    assert!(check.status.success(), "stderr: {}", stderr(&check));
+    assert!(String::from_utf8_lossy(&check.stdout).starts_with("ok: 3 topic(s)"));
+
+    let article = dir.path().join("quake.txt");
+    std::fs::write(
+        &article,
+        "Strong earthquake shakes the coast\n\nA magnitude 6.1 earthquake struck off the \
+         coast on Monday. Several aftershocks followed the quake.\n",
+    )
+    .unwrap();
+    let out = wirefeed(&[
+        "process",
+        "--explain",
+        "--topics",
+        topics,
+        article.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("topic ✓ earthquake"), "stdout: {text}");
+    assert!(text.contains("topic ✗ ukraine_war"), "stdout: {text}");
+    assert!(Path::new(&article).exists());
+}
