@@ -537,7 +537,7 @@ impl Lexicon {
                     continue;
                 }
                 let key = (1 + ph.rest.len(), matched_len, usize::MAX - prefix_chars);
-                if best.as_ref().map_or(true, |(k, _)| key > *k) {
+                if best.as_ref().is_none_or(|(k, _)| key > *k) {
                     best = Some((
                         key,
                         Match {

@@ -765,9 +765,8 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
 
 /// The quantity's text ends at the number, not at a trailing qualifier or noun.
 fn ends_quantity_text(it: &Item) -> bool {
-    it.sense().map_or(true, |s| {
-        s.qualifier_after.is_none() && !s.has(flag::FILLER | flag::PERSON)
-    })
+    it.sense()
+        .is_none_or(|s| s.qualifier_after.is_none() && !s.has(flag::FILLER | flag::PERSON))
 }
 
 #[cfg(test)]

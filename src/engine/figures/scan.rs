@@ -81,9 +81,7 @@ fn push_trimmed(chars: &[char], mut s: usize, mut e: usize, out: &mut Vec<(usize
 /// After a single-letter word's period: end of text, a space or another letter
 /// ("U.S", "U. S."). A digit or other mark after it does not make it an initial.
 fn initial_follows(next: Option<char>) -> bool {
-    next.map_or(true, |c| {
-        c.is_alphabetic() || c == ' ' || c == ',' || c == '\u{a0}'
-    })
+    next.is_none_or(|c| c.is_alphabetic() || c == ' ' || c == ',' || c == '\u{a0}')
 }
 
 fn period_ends(chars: &[char], i: usize, abbreviations: &HashSet<String>) -> bool {
@@ -184,7 +182,7 @@ fn scan_number(c: &[char], i: usize) -> (Num, usize) {
         // one number uses one grouping separator throughout
         while j < n
             && is_group_sep(c[j])
-            && sep_used.map_or(true, |s| s == c[j])
+            && sep_used.is_none_or(|s| s == c[j])
             && c.get(j + 1..j + 4)
                 .is_some_and(|g| g.iter().all(|d| d.is_ascii_digit()))
             && !c.get(j + 4).is_some_and(|d| d.is_ascii_digit())
@@ -272,8 +270,8 @@ pub(super) fn tokenize(c: &[char]) -> Vec<Token> {
                 {
                     Some(Kind::Symbol('-'))
                 }
-                '-' if prev.map_or(true, char::is_whitespace)
-                    && next.map_or(true, char::is_whitespace) =>
+                '-' if prev.is_none_or(char::is_whitespace)
+                    && next.is_none_or(char::is_whitespace) =>
                 {
                     Some(Kind::Clause)
                 }
