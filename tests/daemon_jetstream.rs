@@ -98,14 +98,6 @@ fn five_hundred_files_exact_outputs() {
     );
 }
 
-/// Random moments in [lo, hi) ms from a seed.
-fn moments(seed: u64, n: usize, lo: u64, hi: u64) -> Vec<Duration> {
-    let mut r = Rng::new(seed);
-    (0..n)
-        .map(|_| Duration::from_millis(lo + r.next() % (hi - lo)))
-        .collect()
-}
-
 #[test]
 fn kill_9_ten_times_during_five_thousand_files() {
     let t0 = Instant::now();
@@ -116,15 +108,25 @@ fn kill_9_ten_times_during_five_thousand_files() {
     let mut d = Daemon::start(&dirs, DaemonOpts::new(Some(nats.url())));
     d.wait_ready(Duration::from_secs(30));
     drop_files(&dirs.inbox, &files);
-    let seed = 0x5EED_0002;
-    for (i, after) in moments(seed, 10, 300, 2500).into_iter().enumerate() {
-        std::thread::sleep(after);
+    // ten random moments spread over the run: at random output counts, plus jitter
+    let mut r = Rng::new(0x5EED_0002);
+    let n = total(&want) as u64;
+    let mut marks: Vec<u64> = (0..10).map(|_| r.next() % (n * 95 / 100)).collect();
+    marks.sort();
+    for (i, mark) in marks.into_iter().enumerate() {
+        wait_until(
+            &format!("{mark} outputs before kill #{}", i + 1),
+            Duration::from_secs(300),
+            || stream_count(&nats.url(), OUT) >= mark,
+        );
+        std::thread::sleep(Duration::from_millis(r.next() % 400));
+        d.assert_running();
         let done = stream_count(&nats.url(), OUT);
         d.kill9();
         eprintln!(
-            "kill -9 #{} after {after:?} ({done}/{} outputs)",
+            "kill -9 #{} at {done}/{n} outputs ({:?})",
             i + 1,
-            total(&want)
+            t0.elapsed()
         );
         d.restart();
     }
