@@ -82,27 +82,38 @@ fn embedded_five_hundred_files_exact_outbox() {
 fn embedded_kill_9_loop_then_complete() {
     let t0 = Instant::now();
     let dirs = Dirs::new();
-    let files = articles(12, 0, 2000);
+    let files = articles(12, 0, 5000);
     let want = expected_outputs(&files);
     let mut d = Daemon::start(&dirs, DaemonOpts::new(None));
     d.wait_ready(Duration::from_secs(30));
     drop_files(&dirs.inbox, &files);
+    // ten random moments spread over the run: at random output counts, plus jitter
     let mut r = Rng::new(0x5EED_0012);
-    for i in 0..10 {
-        std::thread::sleep(Duration::from_millis(200 + r.next() % 1500));
+    let n = total(&want);
+    let mut marks: Vec<usize> = (0..10).map(|_| r.below(n * 95 / 100)).collect();
+    marks.sort();
+    for (i, mark) in marks.into_iter().enumerate() {
+        wait_until(
+            &format!("{mark} outputs before kill #{}", i + 1),
+            Duration::from_secs(300),
+            || outbox_count(&dirs.outbox) >= mark,
+        );
+        std::thread::sleep(Duration::from_millis(r.next() % 400));
+        d.assert_running();
         d.kill9();
         eprintln!(
-            "kill -9 #{} ({} outputs, {} files left)",
+            "kill -9 #{} at {}/{n} outputs, {} files left ({:?})",
             i + 1,
             outbox_count(&dirs.outbox),
-            file_names(&dirs.inbox).len()
+            file_names(&dirs.inbox).len(),
+            t0.elapsed()
         );
         d.restart();
     }
     d.wait_ready(Duration::from_secs(30));
     assert_outbox_complete(&dirs, &files, &want, Duration::from_secs(300));
     d.assert_running();
-    eprintln!("embedded 2000 files with 10 kill -9: {:?}", t0.elapsed());
+    eprintln!("embedded 5000 files with 10 kill -9: {:?}", t0.elapsed());
 }
 
 #[test]
