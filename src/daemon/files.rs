@@ -112,10 +112,13 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
         let name = entry.file_name().to_string_lossy().to_string();
         match entry.file_type() {
             Ok(t) if t.is_dir() => removed += remove_stale_temps(&path),
-            Ok(t) if t.is_file() && name.starts_with('.') && name.ends_with(".tmp") => {
-                if fs::remove_file(&path).is_ok() {
-                    removed += 1;
-                }
+            Ok(t)
+                if t.is_file()
+                    && name.starts_with('.')
+                    && name.ends_with(".tmp")
+                    && fs::remove_file(&path).is_ok() =>
+            {
+                removed += 1;
             }
             _ => {}
         }
