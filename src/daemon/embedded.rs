@@ -166,6 +166,14 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     let config = Arc::new(config);
+    // A crash (kill -9, power loss) can leave the temp file of an interrupted durable
+    // write; its output is redone from the inbox, so the temp is only litter.
+    for dir in [&config.embedded.outbox_dir, &config.inbox.rejected_dir] {
+        let n = files::remove_stale_temps(dir);
+        if n > 0 {
+            tracing::info!(dir = %dir.display(), removed = n, "removed temp files left by an interrupted write");
+        }
+    }
     let cap = config.embedded.queue_capacity;
     let claims = Claims::default();
     let (path_tx, mut path_rx) = mpsc::channel::<PathBuf>(cap);

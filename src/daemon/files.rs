@@ -98,3 +98,50 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir);
     Ok(())
 }
+
+/// Remove temp files a crash left behind in `dir` and its sub-folders: the
+/// `.<name>.tmp` files of [`write_durably`] that never reached their rename. Call it at
+/// start-up, before any writer runs. Returns how many were removed.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in rd.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => removed += remove_stale_temps(&path),
+            Ok(t)
+                if t.is_file()
+                    && name.starts_with('.')
+                    && name.ends_with(".tmp")
+                    && fs::remove_file(&path).is_ok() =>
+            {
+                removed += 1;
+            }
+            _ => {}
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_temps_are_removed_and_nothing_else() {
+        let d = std::env::temp_dir().join(format!("wirefeed-files-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(d.join("topic")).unwrap();
+        fs::write(d.join("topic/.a.json.tmp"), b"half").unwrap();
+        fs::write(d.join("topic/a.json"), b"{}").unwrap();
+        fs::write(d.join("b.tmp"), b"not ours").unwrap();
+        assert_eq!(remove_stale_temps(&d), 1);
+        assert!(d.join("topic/a.json").exists());
+        assert!(d.join("b.tmp").exists());
+        assert!(!d.join("topic/.a.json.tmp").exists());
+        let _ = fs::remove_dir_all(&d);
+    }
+}

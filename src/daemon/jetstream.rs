@@ -485,17 +485,11 @@ async fn stage_worker(
                     },
                 )
                 .await?;
-            let msgs = c
-                .stream()
-                .max_messages_per_batch(concurrency * 4)
-                .heartbeat(Duration::from_secs(5))
-                .messages()
-                .await?;
-            Ok::<_, async_nats::Error>(msgs)
+            Ok::<_, async_nats::Error>(c)
         }
         .await;
-        let mut msgs = match consumer {
-            Ok(m) => m,
+        let consumer = match consumer {
+            Ok(c) => c,
             Err(e) => {
                 tracing::warn!(stage = stage.as_str(), error = %e, "consumer not available; retrying");
                 tokio::select! {
@@ -504,34 +498,68 @@ async fn stage_worker(
                 }
             }
         };
+        // Pull only as many messages as there are free workers, so every delivery is
+        // a message this process starts at once. (A prefetched message that is still
+        // buffered when the process dies counts as a delivery too; a few restarts in a
+        // row would then push innocent messages past `max_deliver` and dead-letter
+        // them unprocessed.)
         loop {
-            // take a permit before pulling, so unprocessed messages never pile up here
-            let permit = tokio::select! {
+            let first = tokio::select! {
                 p = permits.clone().acquire_owned() => p.expect("semaphore open"),
                 _ = shutdown.changed() => break 'outer,
             };
-            let next = tokio::select! {
-                n = msgs.next() => n,
+            let mut held = vec![first];
+            while let Ok(p) = permits.clone().try_acquire_owned() {
+                held.push(p);
+            }
+            let batch = tokio::select! {
+                b = consumer
+                    .batch()
+                    .max_messages(held.len())
+                    .expires(Duration::from_secs(2))
+                    .messages() => b,
                 _ = shutdown.changed() => break 'outer,
             };
-            match next {
-                Some(Ok(msg)) => {
-                    let (js, engine, names) = (js.clone(), engine.clone(), names.clone());
-                    let max_deliver = cfg.nats.max_deliver;
-                    tasks.spawn(async move {
-                        handle(js, engine, names, stage, max_deliver, msg).await;
-                        drop(permit);
-                    });
-                    // reap finished tasks so the set stays small
-                    while tasks.try_join_next().is_some() {}
+            let mut batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(stage = stage.as_str(), error = %e, "pull request failed; re-subscribing");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => break,
+                        _ = shutdown.changed() => break 'outer,
+                    }
                 }
-                Some(Err(e)) => {
-                    tracing::warn!(stage = stage.as_str(), error = %e, "consumer stream error; re-subscribing");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    break;
+            };
+            loop {
+                let next = tokio::select! {
+                    n = batch.next() => n,
+                    _ = shutdown.changed() => break 'outer,
+                };
+                match next {
+                    Some(Ok(msg)) => {
+                        let Some(permit) = held.pop() else {
+                            // more than asked for: leave it for redelivery
+                            break;
+                        };
+                        let (js, engine, names) = (js.clone(), engine.clone(), names.clone());
+                        let max_deliver = cfg.nats.max_deliver;
+                        tasks.spawn(async move {
+                            handle(js, engine, names, stage, max_deliver, msg).await;
+                            drop(permit);
+                        });
+                        // reap finished tasks so the set stays small
+                        while tasks.try_join_next().is_some() {}
+                    }
+                    Some(Err(e)) => {
+                        tracing::debug!(stage = stage.as_str(), error = %e, "pull batch ended");
+                        // e.g. disconnected: do not spin on a failing pull
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        break;
+                    }
+                    None => break,
                 }
-                None => break,
             }
+            // unused permits go back with `held`
         }
     }
     tasks
@@ -666,6 +694,8 @@ pub async fn run(
 
     let mut intake_tasks = JoinSet::new();
     if cfg.role.runs_watcher() {
+        // sidecars whose durable write a crash interrupted (see files::remove_stale_temps)
+        files::remove_stale_temps(&cfg.inbox.rejected_dir);
         let claims = Claims::default();
         let (tx, mut rx) = mpsc::channel::<PathBuf>(cfg.inbox.publish_window);
         let watch_cfg = watcher::WatchConfig {

@@ -5,6 +5,13 @@
 //! rename-into-place, or when its size and mtime have been stable for the quiet
 //! period. Hidden and temporary names are ignored until renamed. A path handed on is
 //! "claimed" until the intake releases it, so it is never handed on twice at once.
+//!
+//! A file seen being created or written (and not yet closed) is "open for write": a
+//! writer that pauses longer than the quiet period must not have its half-written
+//! file taken. Such a file waits for its close-after-write event, or — if that event
+//! is lost (queue overflow, hard links) — for [`WRITER_GRACE_FACTOR`] quiet periods
+//! of stillness. A writer that dies still produces the close event (the kernel closes
+//! its descriptors).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -12,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RenameMode};
 use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::{mpsc, watch};
 
@@ -57,7 +64,13 @@ pub struct Candidate {
     pub changed_at: Instant,
     /// A close-after-write or rename-into-place event was seen since the last change.
     pub complete_hint: bool,
+    /// A create or write event was seen and no close-after-write since.
+    pub open_for_write: bool,
 }
+
+/// A file open for write is taken without its close event only after this many
+/// quiet periods of stillness.
+pub const WRITER_GRACE_FACTOR: u32 = 10;
 
 /// The watcher's decision state, separate from IO so it can be model-tested.
 #[derive(Debug, Default)]
@@ -84,6 +97,7 @@ impl State {
                         mtime,
                         changed_at: now,
                         complete_hint: false,
+                        open_for_write: false,
                     },
                 );
             }
@@ -94,6 +108,15 @@ impl State {
     pub fn hint_complete(&mut self, path: &Path) {
         if let Some(c) = self.candidates.get_mut(path) {
             c.complete_hint = true;
+            c.open_for_write = false;
+        }
+    }
+
+    /// A create / write event for `path`: a writer has it open.
+    pub fn hint_writing(&mut self, path: &Path) {
+        if let Some(c) = self.candidates.get_mut(path) {
+            c.open_for_write = true;
+            c.complete_hint = false;
         }
     }
 
@@ -107,7 +130,12 @@ impl State {
         let mut ready: Vec<PathBuf> = self
             .candidates
             .iter()
-            .filter(|(_, c)| c.complete_hint || now.duration_since(c.changed_at) >= quiet)
+            .filter(|(_, c)| {
+                let still = now.duration_since(c.changed_at);
+                c.complete_hint
+                    || (!c.open_for_write && still >= quiet)
+                    || still >= quiet * WRITER_GRACE_FACTOR
+            })
             .map(|(p, _)| p.clone())
             .collect();
         ready.sort();
@@ -182,6 +210,10 @@ pub async fn run(
                         | EventKind::Modify(ModifyKind::Name(RenameMode::To))
                         | EventKind::Modify(ModifyKind::Name(RenameMode::Both))
                 );
+                let writing = matches!(
+                    ev.kind,
+                    EventKind::Create(CreateKind::File) | EventKind::Modify(ModifyKind::Data(_))
+                );
                 for (i, path) in ev.paths.iter().enumerate() {
                     // for a Both rename, the first path is the old name
                     if matches!(ev.kind, EventKind::Modify(ModifyKind::Name(RenameMode::Both))) && i == 0 {
@@ -196,6 +228,8 @@ pub async fn run(
                             state.observe(path, size, mtime, now);
                             if complete {
                                 state.hint_complete(path);
+                            } else if writing {
+                                state.hint_writing(path);
                             }
                         }
                         None => state.forget(path),
@@ -290,5 +324,22 @@ mod tests {
         assert!(s.take_ready(t0, q).is_empty());
         s.hint_complete(b);
         assert_eq!(s.take_ready(t0, q), vec![b.to_path_buf()]);
+        // a file open for write waits past the quiet period for its close…
+        let c = Path::new("/in/c");
+        s.observe(c, 5, None, t0);
+        s.hint_writing(c);
+        assert!(s.take_ready(t0 + q * 2, q).is_empty());
+        s.hint_complete(c);
+        assert_eq!(s.take_ready(t0 + q * 2, q), vec![c.to_path_buf()]);
+        // …or for the writer grace when the close event is lost
+        s.observe(c, 5, None, t0);
+        s.hint_writing(c);
+        assert!(s
+            .take_ready(t0 + q * (WRITER_GRACE_FACTOR - 1), q)
+            .is_empty());
+        assert_eq!(
+            s.take_ready(t0 + q * WRITER_GRACE_FACTOR, q),
+            vec![c.to_path_buf()]
+        );
     }
 }
