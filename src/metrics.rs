@@ -162,9 +162,9 @@ pub fn register_zero(topics: &[String]) {
     // not "no data", on a healthy system
     for kind in error_types() {
         counter!(FILES_REJECTED, "reason" => kind).absolute(0);
-        for stage in &STAGES[1..] {
-            counter!(STAGE_FAILED, "stage" => *stage, "error_type" => kind).absolute(0);
-            counter!(DEAD_LETTERS, "stage" => *stage, "reason" => kind).absolute(0);
+        for stage in STAGES {
+            counter!(STAGE_FAILED, "stage" => stage, "error_type" => kind).absolute(0);
+            counter!(DEAD_LETTERS, "stage" => stage, "reason" => kind).absolute(0);
         }
     }
     for lang in LANGUAGES {

@@ -115,6 +115,7 @@ async fn intake(config: Arc<Config>, claims: Claims, path: PathBuf, tx: &mpsc::S
             return;
         }
     };
+    let timer = StageTimer::start("watcher", false);
     let hash = content_hash(&bytes);
     let ticket = Arc::new(Ticket {
         path: path.clone(),
@@ -129,9 +130,11 @@ async fn intake(config: Arc<Config>, claims: Claims, path: PathBuf, tx: &mpsc::S
             size: bytes.len(),
             limit: config.inbox.max_file_bytes,
         };
+        timer.failed(err.kind());
         reject(&config, &ticket, err.kind(), &err.to_string());
         return;
     }
+    timer.processed();
     metrics::counter!(m::FILES_PUBLISHED).increment(1);
     let _ = tx.send(RawItem { ticket, bytes }).await;
 }

@@ -583,6 +583,8 @@ async fn intake(
             return;
         }
     };
+    // the watcher is a stage too: received = files read, processed = published
+    let timer = StageTimer::start("watcher", false);
     let hash = content_hash(&bytes);
     let name = path
         .file_name()
@@ -602,7 +604,11 @@ async fn intake(
     if let Err(err) = verdict {
         let (kind, reason) = (err.kind(), err.to_string());
         tracing::warn!(path = %path.display(), error_type = kind, reason = %reason, "file rejected");
-        let publish = dead_letter_publish(&hash, "clean", kind, &reason, json!({"path": name}));
+        timer.failed(kind);
+        // the file name is part of the id: two bad files with the same bytes are two
+        // dead letters, while a re-rejection after a crash is still stored once
+        let publish = dead_letter_publish(&hash, "clean", kind, &reason, json!({"path": name}))
+            .message_id(format!("{hash}:dlq:clean:{name}"));
         if publish_until_acked(&js, names.dead_letter("clean"), publish, &shutdown).await {
             metrics::counter!(m::DEAD_LETTERS, "stage" => "clean", "reason" => kind).increment(1);
             metrics::counter!(m::FILES_REJECTED, "reason" => kind).increment(1);
@@ -620,6 +626,7 @@ async fn intake(
         .header(headers::SOURCE_PATH, name.as_str())
         .header(headers::READY_AT, stage::now_millis().to_string());
     if publish_until_acked(&js, names.raw(), publish, &shutdown).await {
+        timer.processed();
         metrics::counter!(m::FILES_PUBLISHED).increment(1);
         if let Err(e) = files::finish(&cfg.inbox, &path, &hash) {
             tracing::error!(path = %path.display(), error = %e, "could not move processed file");
