@@ -56,7 +56,7 @@ pub fn display_lines(s: &str) -> Vec<String> {
 
 /// Fold one character for matching; `None` drops it.
 #[inline]
-fn fold_char(c: char) -> Option<char> {
+pub fn fold_char(c: char) -> Option<char> {
     Some(match c {
         // Arabic harakat, Quranic marks, superscript alef, tatweel
         '\u{0610}'..='\u{061A}' | '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => return None,
@@ -69,6 +69,8 @@ fn fold_char(c: char) -> Option<char> {
         '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
         'ё' | 'Ё' => 'е',
         c if c.is_ascii() => c.to_ascii_lowercase(),
+        // Hebrew, Arabic, Syriac, Thaana, N'Ko…: no letter case, skip the table lookup
+        '\u{0590}'..='\u{08FF}' => c,
         c => {
             let mut l = c.to_lowercase();
             match (l.next(), l.next()) {

@@ -116,6 +116,16 @@ fn strip_glued_suffix(
     marker: &str,
     before_ok: impl Fn(&str) -> bool,
 ) -> Option<String> {
+    // Cheap rejection first: this runs for every line and marker, so compare the
+    // last letter before folding the whole line.
+    let last = display
+        .chars()
+        .rev()
+        .filter_map(crate::engine::normalize::fold_char)
+        .find(|c| c.is_alphanumeric());
+    if last != marker.chars().last() {
+        return None;
+    }
     let (folded, map) = fold_with_map(display);
     let body = folded.trim_end_matches(|c: char| !c.is_alphanumeric());
     let head = body.strip_suffix(marker)?;
