@@ -107,13 +107,8 @@ fn dead_letter(outbox: &Path, stage: &str, id: &str, error_type: &str, reason: &
 
 /// Read a claimed file and hand it to the clean stage (or reject it if oversize).
 async fn intake(config: Arc<Config>, claims: Claims, path: PathBuf, tx: &mpsc::Sender<RawItem>) {
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "file vanished before it was read");
-            claims.release(&path);
-            return;
-        }
+    let Some(bytes) = claims.read(&path).await else {
+        return;
     };
     let timer = StageTimer::start("watcher", false);
     let hash = content_hash(&bytes);

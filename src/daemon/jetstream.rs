@@ -575,13 +575,8 @@ async fn intake(
     path: PathBuf,
     shutdown: watch::Receiver<bool>,
 ) {
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "file vanished before it was read");
-            claims.release(&path);
-            return;
-        }
+    let Some(bytes) = claims.read(&path).await else {
+        return;
     };
     // the watcher is a stage too: received = files read, processed = published
     let timer = StageTimer::start("watcher", false);

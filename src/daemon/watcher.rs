@@ -47,6 +47,17 @@ impl Claims {
     pub fn release(&self, p: &Path) {
         self.0.lock().expect("claims lock").remove(p);
     }
+    /// Read a claimed file; a file that vanished meanwhile is released and skipped.
+    pub async fn read(&self, p: &Path) -> Option<Vec<u8>> {
+        match tokio::fs::read(p).await {
+            Ok(b) => Some(b),
+            Err(e) => {
+                tracing::warn!(path = %p.display(), error = %e, "file vanished before it was read");
+                self.release(p);
+                None
+            }
+        }
+    }
     pub fn len(&self) -> usize {
         self.0.lock().expect("claims lock").len()
     }
