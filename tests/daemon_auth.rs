@@ -95,13 +95,20 @@ fn wrong_secret_is_not_ready(url: &str, env: &[(&str, &str)]) {
     }
     let mut d = Daemon::start(&dirs, opts);
     drop_files(&dirs.inbox, &articles(4, 0, 1));
-    std::thread::sleep(Duration::from_secs(3));
-    let status = http_get(d.metrics_port, "/readyz").map(|x| x.0);
-    assert_eq!(
-        status,
-        Some(503),
-        "unauthenticated daemon must not be ready"
-    );
+    // the listener comes up first (slowly on a loaded machine); from then on the
+    // daemon must answer 503 on every probe while it cannot authenticate
+    wait_until("metrics listener up", Duration::from_secs(30), || {
+        http_get(d.metrics_port, "/healthz").is_some()
+    });
+    for _ in 0..6 {
+        let status = http_get(d.metrics_port, "/readyz").map(|x| x.0);
+        assert_eq!(
+            status,
+            Some(503),
+            "unauthenticated daemon must not be ready"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
     assert_eq!(
         file_names(&dirs.inbox).len(),
         1,
