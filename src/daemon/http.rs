@@ -27,12 +27,26 @@ pub async fn serve(listen: &str, handle: PrometheusHandle, health: Arc<Health>) 
             let handle = handle.clone();
             let health = health.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 2048];
-                let n =
-                    match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf)).await {
-                        Ok(Ok(n)) => n,
-                        _ => return,
-                    };
+                // A request may arrive in several TCP segments: read up to the blank
+                // line that ends the headers (bounded in size and time). Closing with
+                // unread bytes would make the kernel reset the connection.
+                let mut buf = Vec::with_capacity(1024);
+                let mut chunk = [0u8; 1024];
+                let read_headers = async {
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                };
+                if tokio::time::timeout(Duration::from_secs(5), read_headers)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let n = buf.len();
                 let req = String::from_utf8_lossy(&buf[..n]);
                 let path = req.split_whitespace().nth(1).unwrap_or("/");
                 let path = path.split('?').next().unwrap_or(path);
