@@ -40,17 +40,27 @@ fn start_server(auth: &str, dir: tempfile::TempDir) -> Option<ConfiguredServer> 
         ),
     )
     .expect("write nats.conf");
-    let log = std::fs::File::create(dir.path().join("nats.log")).expect("log");
-    let child = Command::new(bin)
+    let log_path = dir.path().join("nats.log");
+    let log = std::fs::File::create(&log_path).expect("log");
+    let mut child = Command::new(bin)
         .arg("-c")
         .arg(&conf)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .expect("spawn nats-server");
-    wait_until("nats-server port open", Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let exited = child.try_wait().ok().flatten().is_some();
+        if exited || start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!(
+                "nats-server did not start\n{}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     Some(ConfiguredServer {
         child,
         port,
@@ -312,4 +322,94 @@ fn daemon_started_before_the_broker_connects_when_it_comes_up() {
     d.assert_running();
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// A NATS JWT (v2): `header.claims.signature`, base64url without padding, signed
+/// with the issuer's NKey.
+fn jwt(issuer: &nkeys::KeyPair, subject: &str, nats: serde_json::Value) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = b64.encode(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
+    let claims = serde_json::json!({
+        "jti": blake3::hash(subject.as_bytes()).to_hex().to_string(),
+        "iat": 1_700_000_000u64,
+        "iss": issuer.public_key(),
+        "sub": subject,
+        "name": "wirefeed-test",
+        "nats": nats,
+    });
+    let claims = b64.encode(claims.to_string());
+    let signing_input = format!("{header}.{claims}");
+    let sig = issuer.sign(signing_input.as_bytes()).expect("sign");
+    format!("{signing_input}.{}", b64.encode(sig))
+}
+
+#[test]
+fn creds_file_in_operator_mode() {
+    let operator = nkeys::KeyPair::new_operator();
+    let system = nkeys::KeyPair::new_account();
+    let account = nkeys::KeyPair::new_account();
+    let user = nkeys::KeyPair::new_user();
+    // JetStream in operator mode needs a system account
+    let op_jwt = jwt(
+        &operator,
+        &operator.public_key(),
+        serde_json::json!({"type": "operator", "version": 2,
+            "system_account": system.public_key()}),
+    );
+    let sys_jwt = jwt(
+        &operator,
+        &system.public_key(),
+        serde_json::json!({"type": "account", "version": 2,
+            "limits": {"subs": -1, "data": -1, "payload": -1, "imports": -1,
+                       "exports": -1, "wildcards": true, "conn": -1, "leaf": -1}}),
+    );
+    let unlimited = serde_json::json!({
+        "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+        "wildcards": true, "conn": -1, "leaf": -1,
+        "mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1
+    });
+    let acc_jwt = jwt(
+        &operator,
+        &account.public_key(),
+        serde_json::json!({"type": "account", "version": 2, "limits": unlimited,
+            "default_permissions": {"pub": {}, "sub": {}}}),
+    );
+    let user_jwt = jwt(
+        &account,
+        &user.public_key(),
+        serde_json::json!({"type": "user", "version": 2, "pub": {}, "sub": {},
+            "subs": -1, "data": -1, "payload": -1}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("wirefeed.creds");
+    std::fs::write(
+        &creds,
+        format!(
+            "-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n\
+             -----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n",
+            user.seed().unwrap()
+        ),
+    )
+    .unwrap();
+    let conf = format!(
+        "operator: \"{op_jwt}\"\nsystem_account: {sys}\nresolver: MEMORY\n\
+         resolver_preload: {{ {sys}: \"{sys_jwt}\", {acc}: \"{acc_jwt}\" }}",
+        sys = system.public_key(),
+        acc = account.public_key()
+    );
+    let creds = creds.display().to_string();
+    let Some(s) = start_server(&conf, dir) else {
+        return;
+    };
+    let url = format!("nats://127.0.0.1:{}", s.port);
+    article_goes_through(&url, &[("WIREFEED_NATS_CREDS_FILE", &creds)]);
+    // a user key the account never signed is refused
+    wrong_secret_is_not_ready(
+        &url,
+        &[(
+            "WIREFEED_NATS_NKEY",
+            &nkeys::KeyPair::new_user().seed().unwrap(),
+        )],
+    );
 }
