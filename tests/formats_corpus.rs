@@ -30,27 +30,6 @@ fn shared_dir() -> Option<PathBuf> {
     None
 }
 
-/// One CSV record, honouring double-quoted fields (paths may contain commas).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
-}
-
 fn run(path: &Path) -> Result<formats::Extracted, EngineError> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let decoded = decode::decode(&bytes)?;
@@ -69,7 +48,7 @@ fn corpus_files_extract_with_the_labelled_format() {
     let mut failures = Vec::new();
     let mut checked = 0usize;
     for line in labels.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-        let fields = csv_fields(line);
+        let fields = wirefeed::cli::eval::split_csv(line);
         let (rel, format) = (&fields[0], fields[3].as_str());
         let path = corpus.join(rel);
         checked += 1;

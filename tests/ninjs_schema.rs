@@ -193,27 +193,6 @@ fn seed_files() -> Vec<PathBuf> {
     files
 }
 
-/// One CSV record, honouring double-quoted fields (some corpus paths contain commas).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
-}
-
 #[test]
 fn seeds_give_valid_ninjs_with_extension() {
     let v = validator();
@@ -247,7 +226,7 @@ fn corpus_gives_valid_ninjs_with_extension() {
     let labels = std::fs::read_to_string(corpus.join("labels.csv")).expect("labels.csv");
     let (mut inputs, mut articles, mut problems) = (0usize, 0usize, Vec::new());
     for line in labels.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-        let rel = csv_fields(line).swap_remove(0);
+        let rel = wirefeed::cli::eval::split_csv(line).swap_remove(0);
         let bytes = std::fs::read(corpus.join(&rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
         let (n, p) = check_input(&rel, &bytes, Some(v));
         inputs += 1;

@@ -88,7 +88,8 @@ pub fn read_labels(path: &std::path::Path) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn split_csv(line: &str) -> Vec<String> {
+/// One CSV record; fields may be double-quoted (`""` is a quote inside one).
+pub fn split_csv(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
