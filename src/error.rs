@@ -58,12 +58,14 @@ impl EngineError {
 
 /// A data file (topic, gazetteer, boilerplate pattern) that could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{file}:{line}:{column}: {message}")]
 pub struct DataError {
     /// File name (or path) of the data file.
     pub file: String,
     /// 1-based line of the problem (0 when unknown).
     pub line: usize,
+    /// 1-based column (in characters) of the problem (0 when unknown).
+    pub column: usize,
     pub message: String,
 }
 
@@ -72,16 +74,42 @@ impl DataError {
         DataError {
             file: file.into(),
             line,
+            column: usize::from(line > 0),
             message: message.into(),
         }
     }
 
-    /// Build from a `toml` parse error, turning its byte span into a line number.
-    pub fn from_toml(file: &str, text: &str, err: &toml::de::Error) -> Self {
-        let line = err
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-            .unwrap_or(0);
-        DataError::new(file, line, err.message().to_string())
+    /// An error at a byte offset of a data file's text: line and column computed from it.
+    pub fn at(file: &crate::data::DataFile, offset: usize, message: impl Into<String>) -> Self {
+        let (line, column) = line_column(&file.text, offset);
+        DataError {
+            file: file.name.clone(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
+
+    /// Build from a `toml` parse or type error, at the line and column of its span.
+    pub fn from_toml(file: &str, text: &str, err: &toml::de::Error) -> Self {
+        let (line, column) = err.span().map_or((0, 0), |s| line_column(text, s.start));
+        DataError {
+            file: file.to_string(),
+            line,
+            column,
+            message: err.message().to_string(),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[line_start..offset].chars().count() + 1)
 }

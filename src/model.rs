@@ -135,6 +135,10 @@ pub struct EntityMention {
     pub headline_count: u32,
     /// Mentions in the body.
     pub body_count: u32,
+    /// Byte offset in `body_match` of each body mention (for topic rules that count
+    /// entities per sentence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body_offsets: Vec<u32>,
 }
 
 /// What a reported figure counts.
@@ -208,8 +212,12 @@ pub struct TaggedArticle {
 pub struct TermHit {
     /// Term group (`anchor`, `unrest`, …) from the topic file.
     pub group: String,
-    /// The term as written in the topic file.
+    /// The term as written in the topic file, or `@<entity id>` for a gazetteer
+    /// entity the group is anchored on (matched through its names in any language).
     pub term: String,
+    /// The term's language as listed in the topic file; `*` for an entity anchor.
+    #[serde(default)]
+    pub language: String,
     pub headline_count: u32,
     pub body_count: u32,
     /// Weight contributed to the score.

@@ -41,7 +41,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use crate::data::DataFile;
-use crate::engine::terms::TermSet;
+use crate::engine::entities::Gazetteer;
+use crate::engine::language::Languages;
+use crate::engine::terms::{Occurrence, TermSet};
 use crate::error::DataError;
 use crate::model::{TaggedArticle, TermHit, TopicDecision};
 
@@ -118,7 +120,15 @@ struct GroupFile {
     near: Option<String>,
     #[serde(default = "one_u32")]
     near_window: u32,
+    #[serde(default)]
     terms: BTreeMap<String, Vec<String>>,
+    /// Gazetteer entities that count as terms of the group, in every language.
+    #[serde(default)]
+    entities: Vec<String>,
+    /// Gazetteer entities together with every entity `within` them (a country, its
+    /// regions, cities, officials and bodies).
+    #[serde(default)]
+    entities_within: Vec<String>,
 }
 
 /// A compiled topic.
@@ -148,8 +158,10 @@ pub struct Group {
     /// (or anywhere when the headline has one).
     pub near: Option<usize>,
     pub near_window: u32,
-    /// (language, term) in file order.
+    /// (language, term) in file order; entity anchors follow as (`*`, `@<id>`).
     pub terms: Vec<(String, String)>,
+    /// Gazetteer entity index of each anchor term, in the order they follow `terms`.
+    entity_terms: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +194,8 @@ pub struct Topics {
     topics: Vec<Topic>,
     terms: TermSet,
     slots: Vec<Slot>,
+    /// Entity id → the slots it anchors (indexes into `slots`, after the term slots).
+    entity_slots: BTreeMap<String, Vec<usize>>,
 }
 
 /// 1-based line of the first occurrence of `needle` in `text` (0 if absent).
@@ -202,7 +216,12 @@ fn is_id(s: &str) -> bool {
 }
 
 impl Topic {
-    fn compile(file: &DataFile, errors: &mut Vec<DataError>) -> Option<Topic> {
+    fn compile(
+        file: &DataFile,
+        gazetteer: &Gazetteer,
+        languages: &Languages,
+        errors: &mut Vec<DataError>,
+    ) -> Option<Topic> {
         let text = &file.text;
         let raw: TopicFile = match toml::from_str(text) {
             Ok(raw) => raw,
@@ -263,10 +282,38 @@ impl Topic {
                         &format!("terms.{lang}"),
                         format!("group {name}: {lang:?} is not an ISO 639 language code"),
                     ));
+                } else if languages.get(lang).is_none() {
+                    errors.push(err(
+                        &format!("terms.{lang}"),
+                        format!(
+                            "group {name}: no language model for {lang:?} (add data/languages/{lang}.toml)"
+                        ),
+                    ));
                 }
                 for t in list {
                     terms.push((lang.clone(), t.clone()));
                 }
+            }
+            let mut entity_terms: Vec<u32> = Vec::new();
+            let anchors = g
+                .entities
+                .iter()
+                .map(|e| (e, false))
+                .chain(g.entities_within.iter().map(|e| (e, true)));
+            for (id, with_members) in anchors {
+                match gazetteer.entity_index(id) {
+                    Some(i) if with_members => entity_terms.extend(gazetteer.with_members(i)),
+                    Some(i) => entity_terms.push(i),
+                    None => errors.push(err(
+                        &format!("\"{id}\""),
+                        format!("group {name}: unknown gazetteer entity {id:?}"),
+                    )),
+                }
+            }
+            let mut seen = BTreeSet::new();
+            entity_terms.retain(|e| seen.insert(*e));
+            for &e in &entity_terms {
+                terms.push(("*".to_string(), format!("@{}", gazetteer.entity_id(e))));
             }
             if terms.is_empty() {
                 errors.push(err(
@@ -293,6 +340,7 @@ impl Topic {
                 near,
                 near_window: g.near_window,
                 terms,
+                entity_terms,
             });
         }
         let mut requires = Vec::new();
@@ -435,11 +483,15 @@ fn sentence_breaks(text: &str) -> Vec<usize> {
 
 impl Topics {
     /// Compile topic files. Reports every problem with file and line.
-    pub fn from_files(files: &[DataFile]) -> Result<Topics, Vec<DataError>> {
+    pub fn from_files(
+        files: &[DataFile],
+        gazetteer: &Gazetteer,
+        languages: &Languages,
+    ) -> Result<Topics, Vec<DataError>> {
         let mut errors = Vec::new();
         let mut topics: Vec<Topic> = Vec::new();
         for file in files {
-            if let Some(t) = Topic::compile(file, &mut errors) {
+            if let Some(t) = Topic::compile(file, gazetteer, languages, &mut errors) {
                 if let Some(other) = topics.iter().find(|o| o.id == t.id) {
                     errors.push(DataError::new(
                         &file.name,
@@ -454,17 +506,30 @@ impl Topics {
         topics.sort_by(|a, b| a.id.cmp(&b.id));
         let mut all_terms = Vec::new();
         let mut slots = Vec::new();
+        let mut anchors = Vec::new();
         for (ti, t) in topics.iter().enumerate() {
             for (gi, g) in t.groups.iter().enumerate() {
-                for (ki, (_, term)) in g.terms.iter().enumerate() {
-                    all_terms.push(term.clone());
-                    slots.push(Slot {
+                let n_terms = g.terms.len() - g.entity_terms.len();
+                for (ki, (lang, term)) in g.terms.iter().enumerate() {
+                    let slot = Slot {
                         topic: ti,
                         group: gi,
                         term: ki,
-                    });
+                    };
+                    if ki < n_terms {
+                        all_terms.push((term.clone(), languages.get(lang)));
+                        slots.push(slot);
+                    } else {
+                        let entity = g.entity_terms[ki - n_terms];
+                        anchors.push((gazetteer.entity_id(entity).to_string(), slot));
+                    }
                 }
             }
+        }
+        let mut entity_slots: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (id, slot) in anchors {
+            entity_slots.entry(id).or_default().push(slots.len());
+            slots.push(slot);
         }
         let terms = match TermSet::new(&all_terms) {
             Ok(set) => set,
@@ -478,7 +543,7 @@ impl Topics {
                     .unwrap_or("");
                 errors.push(DataError::new(
                     &t.source,
-                    line_of(text, &all_terms[i]),
+                    line_of(text, &all_terms[i].0),
                     format!("group {}: {}", t.groups[slot.group].name, e.0),
                 ));
                 return Err(errors);
@@ -491,7 +556,53 @@ impl Topics {
             topics,
             terms,
             slots,
+            entity_slots,
         })
+    }
+
+    /// Entity mentions of anchored groups as occurrences beside the term occurrences.
+    /// A mention and a term found at the same place in the same group count once
+    /// (see [`accepted`]): a mention is one character long here, so a term starting at
+    /// the same offset covers it.
+    fn add_entity_occurrences(
+        &self,
+        tagged: &TaggedArticle,
+        headline: &mut Vec<Occurrence>,
+        body: &mut Vec<Occurrence>,
+    ) {
+        if self.entity_slots.is_empty() {
+            return;
+        }
+        let mut added = false;
+        for e in &tagged.entities {
+            let Some(slots) = self.entity_slots.get(&e.id) else {
+                continue;
+            };
+            added = true;
+            for &slot in slots {
+                // Headline positions are not kept: the mentions go after the terms.
+                for k in 0..e.headline_count as usize {
+                    let at = tagged.article.headline_match.len() + k;
+                    headline.push(Occurrence {
+                        term: slot,
+                        start: at,
+                        end: at + 1,
+                    });
+                }
+                for &at in &e.body_offsets {
+                    let at = at as usize;
+                    body.push(Occurrence {
+                        term: slot,
+                        start: at,
+                        end: at + 1,
+                    });
+                }
+            }
+        }
+        if added {
+            headline.sort_by_key(|o| (o.start, std::cmp::Reverse(o.end)));
+            body.sort_by_key(|o| (o.start, std::cmp::Reverse(o.end)));
+        }
     }
 
     /// The compiled topics, by id.
@@ -520,6 +631,9 @@ impl Topics {
                     .collect()
             })
             .collect();
+        let mut headline = headline;
+        let mut body_occs = self.terms.find(&a.body_match);
+        self.add_entity_occurrences(tagged, &mut headline, &mut body_occs);
         let headline: Vec<Slot> = accepted(&headline, &self.slots)
             .map(|o| self.slots[o.term])
             .collect();
@@ -530,7 +644,7 @@ impl Topics {
         let lead_end = a.body_match.find("\n\n").unwrap_or(a.body_match.len());
         let breaks = sentence_breaks(&a.body_match);
         let n_sentences = breaks.len() + 1;
-        let body: Vec<Located> = accepted(&self.terms.find(&a.body_match), &self.slots)
+        let body: Vec<Located> = accepted(&body_occs, &self.slots)
             .map(|o| Located {
                 slot: self.slots[o.term],
                 sentence: breaks.partition_point(|&b| b < o.start),
@@ -604,10 +718,7 @@ impl Topics {
 }
 
 /// Within one (topic, group), overlapping occurrences count once: the longest wins.
-fn accepted<'a>(
-    occs: &'a [crate::engine::terms::Occurrence],
-    slots: &'a [Slot],
-) -> impl Iterator<Item = &'a crate::engine::terms::Occurrence> {
+fn accepted<'a>(occs: &'a [Occurrence], slots: &'a [Slot]) -> impl Iterator<Item = &'a Occurrence> {
     let mut last_end: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     occs.iter().filter(move |o| {
         let s = slots[o.term];
@@ -638,7 +749,7 @@ fn decide(
     let mut topical_sentences = BTreeSet::new();
     let mut headline_topical = false;
     for (gi, (group, terms)) in topic.groups.iter().zip(counts).enumerate() {
-        for ((_, term), c) in group.terms.iter().zip(terms) {
+        for ((lang, term), c) in group.terms.iter().zip(terms) {
             if c.headline == 0 && c.body == 0 {
                 continue;
             }
@@ -657,6 +768,7 @@ fn decide(
             hits.push(TermHit {
                 group: group.name.clone(),
                 term: term.clone(),
+                language: lang.clone(),
                 headline_count: c.headline,
                 body_count: c.body,
                 contribution: round2(contribution),

@@ -45,27 +45,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 
 use crate::data::DataFile;
+use crate::engine::language::{is_han, LanguageModel, Languages};
 use crate::engine::normalize::fold;
 use crate::error::DataError;
 use crate::model::{CleanArticle, EntityKind, EntityMention};
-
-/// `[language.xx]` table as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LanguageDoc {
-    #[serde(default)]
-    prefixes: Vec<String>,
-    #[serde(default)]
-    prefix_rewrites: Vec<(String, String)>,
-    #[serde(default)]
-    suffixes: Vec<String>,
-    #[serde(default)]
-    nominative_endings: Vec<String>,
-    #[serde(default)]
-    endings: Vec<String>,
-    #[serde(default)]
-    min_stem: usize,
-}
 
 /// `[[entity]]` as written.
 #[derive(Debug, Deserialize)]
@@ -80,14 +63,16 @@ struct EntityDoc {
     names: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     exact: BTreeMap<String, Vec<String>>,
+    /// Ids of the entities this one belongs to (a city, region, official or body of a
+    /// country → that country); topics name sets of entities through it.
+    #[serde(default)]
+    within: Vec<String>,
 }
 
 /// One gazetteer file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileDoc {
-    #[serde(default)]
-    language: BTreeMap<String, LanguageDoc>,
     #[serde(default)]
     entity: Vec<EntityDoc>,
 }
@@ -98,6 +83,8 @@ struct Entity {
     kind: EntityKind,
     name: String,
     uri: String,
+    /// Indexes of the entities it is directly within.
+    within: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -185,6 +172,9 @@ fn is_joiner(c: char) -> bool {
             | '\''
             | '\u{2019}'
             | '\u{02BC}'
+            // the middle dots of transliterated names in Chinese (弗拉基米尔·普京)
+            | '\u{00B7}'
+            | '\u{30FB}'
     )
 }
 
@@ -193,10 +183,37 @@ fn tokenize(s: &str, out: &mut Vec<Token>) {
     let mut start: Option<usize> = None;
     let mut gap_ok = false;
     for (i, c) in s.char_indices() {
+        // Chinese is not space-delimited: every ideograph is a token, joined to the
+        // ideograph before it, so names are character sequences.
+        if is_han(c) {
+            if let Some(st) = start.take() {
+                out.push(Token {
+                    start: st,
+                    end: i,
+                    joins: gap_ok,
+                });
+                gap_ok = false;
+            }
+            let prev_han = out
+                .last()
+                .is_some_and(|t| t.end == i && s[t.start..].starts_with(is_han));
+            out.push(Token {
+                start: i,
+                end: i + c.len_utf8(),
+                joins: prev_han || gap_ok,
+            });
+            gap_ok = false;
+            continue;
+        }
         if is_token_char(c) {
             if start.is_none() {
                 start = Some(i);
             }
+            continue;
+        }
+        if out.last().is_some_and(|t| t.end == i && start.is_none()) {
+            // the separator right after an ideograph
+            gap_ok = is_joiner(c);
             continue;
         }
         if let Some(st) = start.take() {
@@ -258,7 +275,10 @@ fn valid_id(id: &str) -> bool {
 
 impl Gazetteer {
     /// Compile the gazetteer from its data files, reporting every problem found.
-    pub fn from_files(files: &[DataFile]) -> Result<Gazetteer, Vec<DataError>> {
+    pub fn from_files(
+        files: &[DataFile],
+        languages: &Languages,
+    ) -> Result<Gazetteer, Vec<DataError>> {
         let mut errors = Vec::new();
         let mut docs = Vec::new();
         for f in files {
@@ -271,17 +291,12 @@ impl Gazetteer {
             terminal: vec![None],
             ..Gazetteer::default()
         };
-        // Languages first: entities in any file may use a language defined in another.
         let mut lang_index: HashMap<String, usize> = HashMap::new();
-        for (f, doc) in &docs {
-            for (code, rules) in &doc.language {
-                let line = find_line(&f.text, "[language.", code, 0);
-                if let Err(msg) = g.add_language(code, rules, &mut lang_index) {
-                    errors.push(DataError::new(&f.name, line, msg));
-                }
-            }
+        for model in languages.iter() {
+            g.add_language(model, &mut lang_index);
         }
         let mut seen_ids: HashMap<String, String> = HashMap::new();
+        let mut within_names: Vec<(u32, &DataFile, usize, Vec<String>)> = Vec::new();
         for (f, doc) in &docs {
             let mut nth: HashMap<&str, usize> = HashMap::new();
             for e in &doc.entity {
@@ -321,7 +336,9 @@ impl Gazetteer {
                         .uri
                         .clone()
                         .unwrap_or_else(|| format!("urn:wirefeed:entity:{}", e.id)),
+                    within: Vec::new(),
                 });
+                within_names.push((index, f, id_line, e.within.clone()));
                 let lists = e
                     .names
                     .iter()
@@ -345,6 +362,36 @@ impl Gazetteer {
                 }
             }
         }
+        let by_id: HashMap<&str, u32> = g
+            .entities
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.as_str(), i as u32))
+            .collect();
+        let mut resolved = Vec::new();
+        for (index, f, id_line, names) in &within_names {
+            let mut list = Vec::new();
+            for w in names {
+                match by_id.get(w.as_str()) {
+                    Some(&i) if i != *index => list.push(i),
+                    _ => {
+                        let line = find_line_after(&f.text, *id_line, &format!("\"{w}\""));
+                        errors.push(DataError::new(
+                            &f.name,
+                            line,
+                            format!(
+                                "entity {:?}: within names unknown entity {w:?}",
+                                g.entities[*index as usize].id
+                            ),
+                        ));
+                    }
+                }
+            }
+            resolved.push((*index, list));
+        }
+        for (index, list) in resolved {
+            g.entities[index as usize].within = list;
+        }
         if errors.is_empty() {
             Ok(g)
         } else {
@@ -352,73 +399,78 @@ impl Gazetteer {
         }
     }
 
-    fn add_language(
-        &mut self,
-        code: &str,
-        rules: &LanguageDoc,
-        index: &mut HashMap<String, usize>,
-    ) -> Result<(), String> {
-        if code.len() < 2 || code.len() > 3 || !code.bytes().all(|b| b.is_ascii_lowercase()) {
-            return Err(format!(
-                "language code {code:?} must be 2–3 lowercase letters"
-            ));
-        }
-        if index.contains_key(code) {
-            return Err(format!("language {code:?} is defined twice"));
-        }
-        if self.languages.len() >= 64 {
-            return Err("more than 64 languages".to_string());
-        }
-        let lang = self.languages.len();
-        let bit = 1u64 << lang;
-        let folded_list = |list: &[String], what: &str| -> Result<Vec<String>, String> {
-            list.iter()
-                .map(|s| {
-                    let f = fold(s.trim());
-                    if f.is_empty() || !f.chars().all(is_token_char) {
-                        Err(format!("language {code:?}: bad {what} {s:?}"))
-                    } else {
-                        Ok(f)
-                    }
-                })
-                .collect()
-        };
-        for p in folded_list(&rules.prefixes, "prefix")? {
-            self.max_prefix_chars = self.max_prefix_chars.max(char_len(&p));
-            self.prefixes.entry(p.into()).or_default().langs |= bit;
-        }
-        for (p, with) in &rules.prefix_rewrites {
-            let p = folded_list(std::slice::from_ref(p), "prefix")?.remove(0);
-            let with = folded_list(std::slice::from_ref(with), "prefix rewrite")?.remove(0);
-            self.max_prefix_chars = self.max_prefix_chars.max(char_len(&p));
-            let entry = self.prefixes.entry(p.into()).or_default();
-            match entry.rewrites.iter_mut().find(|(w, _)| *w == with) {
-                Some((_, langs)) => *langs |= bit,
-                None => entry.rewrites.push((with, bit)),
+    /// Index of an entity id.
+    pub fn entity_index(&self, id: &str) -> Option<u32> {
+        self.entities
+            .iter()
+            .position(|e| e.id == id)
+            .map(|i| i as u32)
+    }
+
+    /// Id of an entity index.
+    pub fn entity_id(&self, index: u32) -> &str {
+        &self.entities[index as usize].id
+    }
+
+    /// The entity and every entity within it, directly or through others (a country,
+    /// its regions, their cities, its officials…), in index order.
+    pub fn with_members(&self, root: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (i, _) in self.entities.iter().enumerate() {
+            let i = i as u32;
+            // walk up the `within` links, bounded against cycles
+            let mut stack = vec![(i, 0u32)];
+            let mut member = false;
+            while let Some((e, depth)) = stack.pop() {
+                if e == root {
+                    member = true;
+                    break;
+                }
+                if depth < 8 {
+                    stack.extend(
+                        self.entities[e as usize]
+                            .within
+                            .iter()
+                            .map(|&w| (w, depth + 1)),
+                    );
+                }
+            }
+            if member {
+                out.push(i);
             }
         }
-        for s in folded_list(&rules.suffixes, "suffix")? {
-            self.max_suffix_chars = self.max_suffix_chars.max(char_len(&s));
-            *self.suffixes.entry(s.into()).or_default() |= bit;
+        out
+    }
+
+    fn add_language(&mut self, model: &LanguageModel, index: &mut HashMap<String, usize>) {
+        let lang = self.languages.len();
+        let bit = 1u64 << lang;
+        for p in &model.prefixes {
+            self.max_prefix_chars = self.max_prefix_chars.max(char_len(p));
+            self.prefixes.entry(p.as_str().into()).or_default().langs |= bit;
         }
-        let endings = folded_list(&rules.endings, "ending")?;
-        for e in &endings {
+        for (p, with) in &model.prefix_rewrites {
+            self.max_prefix_chars = self.max_prefix_chars.max(char_len(p));
+            let entry = self.prefixes.entry(p.as_str().into()).or_default();
+            match entry.rewrites.iter_mut().find(|(w, _)| w == with) {
+                Some((_, langs)) => *langs |= bit,
+                None => entry.rewrites.push((with.clone(), bit)),
+            }
+        }
+        for s in &model.suffixes {
+            self.max_suffix_chars = self.max_suffix_chars.max(char_len(s));
+            *self.suffixes.entry(s.as_str().into()).or_default() |= bit;
+        }
+        for e in &model.endings {
             self.max_ending_chars = self.max_ending_chars.max(char_len(e));
             *self.endings.entry(e.as_str().into()).or_default() |= bit;
         }
-        let mut nominative_endings = folded_list(&rules.nominative_endings, "nominative ending")?;
-        // Longest first, so "ий" is stripped before "й".
-        nominative_endings.sort_by_key(|e| std::cmp::Reverse(char_len(e)));
-        if !endings.is_empty() && rules.min_stem == 0 {
-            return Err(format!("language {code:?}: endings need min_stem ≥ 1"));
-        }
         self.languages.push(Language {
-            nominative_endings,
-            min_stem: rules.min_stem,
-            inflects: !endings.is_empty(),
+            nominative_endings: model.nominative_endings.clone(),
+            min_stem: model.min_stem,
+            inflects: model.inflects(),
         });
-        index.insert(code.to_string(), lang);
-        Ok(())
+        index.insert(model.code.clone(), lang);
     }
 
     fn fresh_tok(&mut self) -> u32 {
@@ -527,23 +579,24 @@ impl Gazetteer {
     /// then id. Matches run on the folded forms (`headline_match`, `body_match`); names
     /// listed as `exact` run on the display forms.
     pub fn find(&self, article: &CleanArticle) -> Vec<EntityMention> {
-        let mut counts: HashMap<u32, (u32, u32)> = HashMap::new();
+        // entity → (headline count, body offsets)
+        let mut found: HashMap<u32, (u32, Vec<u32>)> = HashMap::new();
         let mut scratch = Scratch::default();
         let headline = article.headline.as_deref().unwrap_or("");
-        self.count(&article.headline_match, headline, &mut scratch, |e| {
-            counts.entry(e).or_default().0 += 1
+        self.count(&article.headline_match, headline, &mut scratch, |e, _| {
+            found.entry(e).or_default().0 += 1
         });
         let body = if self.exact.is_empty() {
             String::new()
         } else {
             article.body_text()
         };
-        self.count(&article.body_match, &body, &mut scratch, |e| {
-            counts.entry(e).or_default().1 += 1
+        self.count(&article.body_match, &body, &mut scratch, |e, at| {
+            found.entry(e).or_default().1.push(at as u32)
         });
-        let mut out: Vec<EntityMention> = counts
+        let mut out: Vec<EntityMention> = found
             .into_iter()
-            .map(|(e, (h, b))| {
+            .map(|(e, (h, offsets))| {
                 let e = &self.entities[e as usize];
                 EntityMention {
                     id: e.id.clone(),
@@ -551,7 +604,8 @@ impl Gazetteer {
                     name: e.name.clone(),
                     uri: e.uri.clone(),
                     headline_count: h,
-                    body_count: b,
+                    body_count: offsets.len() as u32,
+                    body_offsets: offsets,
                 }
             })
             .collect();
@@ -560,8 +614,9 @@ impl Gazetteer {
     }
 
     /// Run the matcher over one text (folded form plus its display form for exact
-    /// names), calling `hit` with the entity index of every mention.
-    fn count(&self, folded: &str, display: &str, s: &mut Scratch, mut hit: impl FnMut(u32)) {
+    /// names), calling `hit` with the entity index and the byte offset (in `folded`) of
+    /// every mention.
+    fn count(&self, folded: &str, display: &str, s: &mut Scratch, mut hit: impl FnMut(u32, usize)) {
         tokenize(folded, &mut s.tokens);
         if s.tokens.is_empty() {
             return;
@@ -589,7 +644,7 @@ impl Gazetteer {
             self.walk(s, 0, i, 0, 0, &mut best);
             match best {
                 Some(Best { len, entity, .. }) => {
-                    hit(entity);
+                    hit(entity, s.tokens[i].start);
                     i += len;
                 }
                 None => i += 1,
@@ -739,16 +794,46 @@ struct Scratch {
 mod tests {
     use super::*;
 
-    const LANGS: &str = r#"
-[language.ar]
+    const LANGS: [(&str, &str); 3] = [
+        (
+            "ar",
+            r#"code = "ar"
+name = "Arabic"
+script = "Arabic"
+[clitics]
 prefixes = ["و", "ف", "ب", "ل", "ك", "ال", "وال", "بال", "وب", "لل"]
 prefix_rewrites = [["لل", "ال"]]
-[language.ru]
+"#,
+        ),
+        (
+            "ru",
+            r#"code = "ru"
+name = "Russian"
+script = "Cyrillic"
+[inflection]
 nominative_endings = ["ий", "а", "я", "ь", "й"]
 endings = ["а", "у", "е", "ы", "и", "ом", "ой", "ым", "ого", "ому"]
 min_stem = 3
-[language.en]
-"#;
+"#,
+        ),
+        (
+            "en",
+            "code = \"en\"\nname = \"English\"\nscript = \"Latin\"\n",
+        ),
+    ];
+
+    fn languages(list: &[(&str, &str)]) -> Languages {
+        let files: Vec<DataFile> = list
+            .iter()
+            .map(|(code, text)| file(&format!("languages/{code}.toml"), text))
+            .collect();
+        Languages::from_files(&files).unwrap()
+    }
+
+    /// The gazetteer of `files` over the test languages.
+    fn load(files: &[DataFile]) -> Result<Gazetteer, Vec<DataError>> {
+        Gazetteer::from_files(files, &languages(&LANGS))
+    }
 
     const ENTITIES: &str = r#"
 [[entity]]
@@ -841,7 +926,7 @@ exact.en = ["US", "U.S."]
     }
 
     fn gazetteer() -> Gazetteer {
-        Gazetteer::from_files(&[file("langs.toml", LANGS), file("e.toml", ENTITIES)]).unwrap()
+        load(&[file("e.toml", ENTITIES)]).unwrap()
     }
 
     fn article(headline: &str, body: &str) -> CleanArticle {
@@ -976,9 +1061,10 @@ exact.en = ["US", "U.S."]
 
     #[test]
     fn suffixes_are_data_driven_and_end_the_name() {
-        let langs = "[language.ar]\nprefixes = [\"و\"]\nsuffixes = [\"ها\"]\n";
+        let langs = "code = \"ar\"\nname = \"A\"\nscript = \"Arabic\"\n[clitics]\nprefixes = [\"و\"]\nsuffixes = [\"ها\"]\n";
         let ents = "[[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\nnames.ar = [\"موسكو\", \"نور سلطان\"]\n";
-        let g = Gazetteer::from_files(&[file("l.toml", langs), file("e.toml", ents)]).unwrap();
+        let g =
+            Gazetteer::from_files(&[file("e.toml", ents)], &languages(&[("ar", langs)])).unwrap();
         let m = g.find(&article("", "وموسكوها نورها سلطان نور سلطانها"));
         assert_eq!((m[0].id.as_str(), m[0].body_count), ("a", 2));
     }
@@ -986,8 +1072,7 @@ exact.en = ["US", "U.S."]
     #[test]
     fn malformed_toml_reports_its_line() {
         let bad = "[[entity]]\nid = \"a\"\nkind = \"place\"\nname = A\nnames.en = [\"A\"]\n";
-        let err =
-            Gazetteer::from_files(&[file("langs.toml", LANGS), file("bad.toml", bad)]).unwrap_err();
+        let err = load(&[file("bad.toml", bad)]).unwrap_err();
         assert_eq!(err.len(), 1);
         assert_eq!(
             (err[0].file.as_str(), err[0].line),
@@ -997,7 +1082,7 @@ exact.en = ["US", "U.S."]
         );
         let unknown_field =
             "[[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\nnmes.en = [\"A\"]\n";
-        let err = Gazetteer::from_files(&[file("u.toml", unknown_field)]).unwrap_err();
+        let err = load(&[file("u.toml", unknown_field)]).unwrap_err();
         assert_eq!(
             (err[0].file.as_str(), err[0].line),
             ("u.toml", 5),
@@ -1005,7 +1090,7 @@ exact.en = ["US", "U.S."]
             err[0]
         );
         let bad_kind = "[[entity]]\nid = \"a\"\nkind = \"city\"\nname = \"A\"\n";
-        let err = Gazetteer::from_files(&[file("k.toml", bad_kind)]).unwrap_err();
+        let err = load(&[file("k.toml", bad_kind)]).unwrap_err();
         assert_eq!(err[0].line, 3, "{}", err[0]);
     }
 
@@ -1017,12 +1102,7 @@ exact.en = ["US", "U.S."]
             [[entity]]\nid = \"Bad-Id\"\nkind = \"place\"\nname = \"B\"\n\n\
             [[entity]]\nid = \"clash\"\nkind = \"place\"\nname = \"C\"\nnames.ru = [\"Киев\"]\n\n\
             [[entity]]\nid = \"blank\"\nkind = \"place\"\nname = \"D\"\nnames.en = [\"--\"]\n";
-        let err = Gazetteer::from_files(&[
-            file("langs.toml", LANGS),
-            file("e.toml", ENTITIES),
-            file("second.toml", second),
-        ])
-        .unwrap_err();
+        let err = load(&[file("e.toml", ENTITIES), file("second.toml", second)]).unwrap_err();
         let got: Vec<_> = err
             .iter()
             .map(|e| (e.file.as_str(), e.line, e.message.as_str()))
@@ -1053,7 +1133,7 @@ exact.en = ["US", "U.S."]
     fn duplicate_id_in_the_same_file_points_at_the_second() {
         let text = "[[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\n\
                     [[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\n";
-        let err = Gazetteer::from_files(&[file("d.toml", text)]).unwrap_err();
+        let err = load(&[file("d.toml", text)]).unwrap_err();
         assert_eq!(err.len(), 1);
         assert_eq!(err[0].line, 6);
     }
@@ -1061,7 +1141,44 @@ exact.en = ["US", "U.S."]
     #[test]
     fn builtin_data_loads() {
         let data = crate::data::DataSet::builtin();
-        let g = Gazetteer::from_files(&data.gazetteer).unwrap();
+        let langs = Languages::from_files(&data.languages).unwrap();
+        let g = Gazetteer::from_files(&data.gazetteer, &langs).unwrap();
         assert!(g.len() >= 200);
+    }
+
+    #[test]
+    fn chinese_names_match_inside_running_text() {
+        let langs = [
+            (
+                "zh",
+                "code = \"zh\"\nname = \"Chinese\"\nscript = \"Han\"\nspace_delimited = false\n",
+            ),
+            LANGS[2],
+        ];
+        let ents = "[[entity]]\nid = \"kz\"\nkind = \"place\"\nname = \"Kazakhstan\"\nnames.zh = [\"哈萨克斯坦\", \"哈薩克\"]\n\n\
+                    [[entity]]\nid = \"putin\"\nkind = \"person\"\nname = \"Putin\"\nnames.zh = [\"普京\", \"弗拉基米尔·普京\"]\n";
+        let g = Gazetteer::from_files(&[file("e.toml", ents)], &languages(&langs)).unwrap();
+        let m = g.find(&article(
+            "",
+            "哈萨克斯坦总统表示，弗拉基米尔·普京和哈薩克官员会谈",
+        ));
+        let got: Vec<_> = m.iter().map(|m| (m.id.as_str(), m.body_count)).collect();
+        assert_eq!(got, vec![("putin", 1), ("kz", 2)]);
+    }
+
+    #[test]
+    fn within_sets_are_transitive_and_checked() {
+        let ents = "[[entity]]\nid = \"kz\"\nkind = \"place\"\nname = \"K\"\n\n\
+                    [[entity]]\nid = \"almaty_region\"\nkind = \"place\"\nname = \"AR\"\nwithin = [\"kz\"]\n\n\
+                    [[entity]]\nid = \"almaty\"\nkind = \"place\"\nname = \"A\"\nwithin = [\"almaty_region\"]\n\n\
+                    [[entity]]\nid = \"kyiv\"\nkind = \"place\"\nname = \"Ky\"\n";
+        let g = load(&[file("e.toml", ents)]).unwrap();
+        let kz = g.entity_index("kz").unwrap();
+        let members: Vec<&str> = g.with_members(kz).iter().map(|&i| g.entity_id(i)).collect();
+        assert_eq!(members, vec!["kz", "almaty_region", "almaty"]);
+        let bad =
+            "[[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\nwithin = [\"nowhere\"]\n";
+        let err = load(&[file("b.toml", bad)]).unwrap_err();
+        assert_eq!(err[0].line, 5, "{}", err[0]);
     }
 }

@@ -1,11 +1,19 @@
 //! Language identification: ISO 639-1 code with a confidence.
 //!
-//! `whatlang` (trigram models for ~70 languages) does the statistics. It has no Kazakh
-//! model, so Cyrillic text is first checked for the letters only Kazakh uses
-//! (ә ғ қ ң ө ұ ү һ); the same idea separates Ukrainian (і ї є ґ) from Russian when
-//! the trigram guess is unsure. A language declared by the container (`xml:lang`,
-//! ninjs `language`) is trusted when the text is too short to judge.
+//! `whatlang` (trigram models for ~70 languages) does the statistics; the language
+//! models (`data/languages/*.toml`, [`Languages`]) add the evidence it lacks or blurs:
+//! - Han characters are Chinese (Simplified or Traditional);
+//! - within Cyrillic, the letters only Kazakh uses (ә ғ қ ң ө ұ ү һ і) and those only
+//!   Ukrainian uses (ї є ґ) are sharper than trigrams on short news text;
+//! - Kazakh in the Latin alphabet (á ǵ ń ó ú ý ı and its function words), which
+//!   whatlang has no model for;
+//! - close pairs (Portuguese/Spanish, Persian/Arabic, Ukrainian/Russian) are settled by
+//!   the languages' function words when the trigram guess is one of them.
+//!
+//! A language declared by the container (`xml:lang`, ninjs `language`) is trusted when
+//! the text is too short to judge.
 
+use crate::engine::language::{LanguageModel, Languages, Script};
 use crate::model::{CleanArticle, LanguageGuess};
 use whatlang::Lang;
 
@@ -13,62 +21,119 @@ use whatlang::Lang;
 const SAMPLE_CHARS: usize = 3000;
 
 /// Detect the language of an article (headline + body).
-pub fn detect(article: &CleanArticle) -> LanguageGuess {
+pub fn detect(article: &CleanArticle, languages: &Languages) -> LanguageGuess {
     let mut sample = String::with_capacity(SAMPLE_CHARS * 2);
     if let Some(h) = &article.headline {
         sample.push_str(h);
         sample.push('\n');
     }
     for p in &article.paragraphs {
-        if sample.chars().count() >= SAMPLE_CHARS {
+        if sample.len() >= SAMPLE_CHARS * 2 {
             break;
         }
         sample.push_str(p);
         sample.push('\n');
     }
-    let sample: String = sample.chars().take(SAMPLE_CHARS).collect();
+    let cut = sample
+        .char_indices()
+        .nth(SAMPLE_CHARS)
+        .map_or(sample.len(), |(i, _)| i);
+    sample.truncate(cut);
     let declared = article
         .declared_language
         .as_deref()
         .map(|l| l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase());
-    detect_text(&sample, declared.as_deref())
+    detect_text(&sample, declared.as_deref(), languages)
+}
+
+/// Letters per script in a sample.
+#[derive(Debug, Default)]
+struct ScriptCounts {
+    letters: usize,
+    latin: usize,
+    cyrillic: usize,
+    arabic: usize,
+    han: usize,
+}
+
+fn count_scripts(text: &str) -> ScriptCounts {
+    let mut c = ScriptCounts::default();
+    for ch in text.chars() {
+        if !ch.is_alphabetic() {
+            continue;
+        }
+        c.letters += 1;
+        match Script::of(ch) {
+            Some(Script::Latin) => c.latin += 1,
+            Some(Script::Cyrillic) => c.cyrillic += 1,
+            Some(Script::Arabic) => c.arabic += 1,
+            Some(Script::Han) => c.han += 1,
+            _ => {}
+        }
+    }
+    c
 }
 
 /// Detect the language of a text; `declared` is the container's claim, if any.
-pub fn detect_text(text: &str, declared: Option<&str>) -> LanguageGuess {
-    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    if letters < 20 {
+pub fn detect_text(text: &str, declared: Option<&str>, languages: &Languages) -> LanguageGuess {
+    let counts = count_scripts(text);
+    // Ideographs carry a word each: 10 of them are as much text as 20 letters.
+    if counts.letters < 20 && counts.han < 10 {
         return match declared {
-            Some(code) => LanguageGuess {
-                code: code.to_string(),
-                confidence: 0.5,
-            },
-            None => LanguageGuess {
-                code: "und".into(),
-                confidence: 0.0,
-            },
+            Some(code) => guess(code, 0.5),
+            None => guess("und", 0.0),
         };
     }
-    if let Some(guess) = cyrillic_by_letters(text) {
-        return guess;
+    if counts.han * 2 >= counts.letters && languages.get("zh").is_some() {
+        return guess("zh", 0.95);
     }
-    match whatlang::detect(text) {
-        Some(info) => {
-            let code = iso639_1(info.lang()).unwrap_or("und");
-            let mut confidence = info.confidence();
-            // The container's declaration agreeing with the statistics is strong evidence.
-            if declared == Some(code) {
-                confidence = confidence.max(0.9);
-            }
-            LanguageGuess {
-                code: code.to_string(),
-                confidence: round2(confidence),
-            }
+    if counts.cyrillic * 2 >= counts.letters {
+        if let Some(g) = by_letters(text, languages, Script::Cyrillic, counts.cyrillic) {
+            return g;
         }
-        None => LanguageGuess {
-            code: declared.unwrap_or("und").to_string(),
-            confidence: if declared.is_some() { 0.5 } else { 0.0 },
-        },
+    }
+    if counts.latin * 2 >= counts.letters {
+        if let Some(g) = latin_by_letters(text, languages, counts.latin) {
+            return g;
+        }
+    }
+    let stats = whatlang::detect(text);
+    let code = stats.as_ref().and_then(|i| iso639_1(i.lang()));
+    let mut confidence = stats.as_ref().map_or(0.0, |i| i.confidence());
+    let script = if counts.arabic * 2 >= counts.letters {
+        Some(Script::Arabic)
+    } else if counts.cyrillic * 2 >= counts.letters {
+        Some(Script::Cyrillic)
+    } else if counts.latin * 2 >= counts.letters {
+        Some(Script::Latin)
+    } else {
+        None
+    };
+    // Function words settle close pairs among the modelled languages of the script.
+    let code = match (code, script) {
+        (Some(c), Some(script)) if languages.get(c).is_some_and(|m| m.script == script) => {
+            Some(by_words(text, languages, script, c).unwrap_or(c))
+        }
+        (None, Some(script)) => by_words(text, languages, script, "und"),
+        (c, _) => c,
+    };
+    let Some(code) = code else {
+        return match declared {
+            Some(d) => guess(d, 0.5),
+            None => guess("und", 0.0),
+        };
+    };
+    // The container's declaration agreeing with the statistics is strong evidence.
+    if declared == Some(code) {
+        confidence = confidence.max(0.9);
+    }
+    guess(code, confidence)
+}
+
+fn guess(code: &str, confidence: f64) -> LanguageGuess {
+    LanguageGuess {
+        code: code.to_string(),
+        confidence: round2(confidence),
     }
 }
 
@@ -76,41 +141,132 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// Kazakh and Ukrainian have letters Russian lacks; their share among Cyrillic
-/// letters is a sharper signal than trigrams on short news text.
-fn cyrillic_by_letters(text: &str) -> Option<LanguageGuess> {
-    let (mut cyr, mut kk, mut uk) = (0usize, 0usize, 0usize);
-    for c in text.chars() {
-        let l = c.to_lowercase().next().unwrap_or(c);
-        if ('\u{0400}'..='\u{04FF}').contains(&l) {
-            cyr += 1;
-            match l {
-                'ә' | 'ғ' | 'қ' | 'ң' | 'ө' | 'ұ' | 'ү' | 'һ' => kk += 1,
-                'ї' | 'є' | 'ґ' => uk += 1,
-                _ => {}
-            }
-        }
+/// The share of a language's distinctive letters among the letters of its script.
+fn letter_share(text: &str, letters: &[char], script_letters: usize) -> f64 {
+    if letters.is_empty() || script_letters == 0 {
+        return 0.0;
     }
-    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    if cyr * 2 < letters || cyr < 20 {
+    let n = text
+        .chars()
+        .filter(|c| {
+            let l = c.to_lowercase().next().unwrap_or(*c);
+            letters.contains(&l)
+        })
+        .count();
+    n as f64 / script_letters as f64
+}
+
+/// A language of `script` whose distinctive letters stand out (Kazakh in Cyrillic:
+/// roughly 5–10 % of the letters; Ukrainian ї є ґ: well above 0.5 %). Languages whose
+/// letters the others of the script share (Russian ы э) never win this way.
+fn by_letters(
+    text: &str,
+    languages: &Languages,
+    script: Script,
+    script_letters: usize,
+) -> Option<LanguageGuess> {
+    if script_letters < 20 {
         return None;
     }
-    let kk_share = kk as f64 / cyr as f64;
-    let uk_share = uk as f64 / cyr as f64;
-    // In Kazakh running text these letters are roughly 5–10% of all letters.
-    if kk_share > 0.02 {
-        return Some(LanguageGuess {
-            code: "kk".into(),
-            confidence: round2((0.6 + kk_share * 5.0).min(0.99)),
-        });
+    let mut best: Option<(&LanguageModel, f64)> = None;
+    for m in languages.iter().filter(|m| m.script == script) {
+        let share = letter_share(text, &m.letters, script_letters);
+        let needed = if m.letters.len() >= 6 { 0.02 } else { 0.005 };
+        // Letters shared with another language of the script (Kazakh і = Ukrainian і)
+        // are no evidence unless the language's own letters are there too.
+        if share > needed && best.is_none_or(|(_, s)| share > s) {
+            best = Some((m, share));
+        }
     }
-    if uk_share > 0.005 {
-        return Some(LanguageGuess {
-            code: "uk".into(),
-            confidence: round2((0.6 + uk_share * 20.0).min(0.99)),
-        });
+    let (m, share) = best?;
+    if m.letters.len() < 6 && share < 0.005 {
+        return None;
+    }
+    // Letters Russian lacks (і) are Kazakh and Ukrainian alike: Kazakh needs its own.
+    if m.letters.len() >= 6 {
+        let own: Vec<char> = m
+            .letters
+            .iter()
+            .copied()
+            .filter(|c| {
+                !languages
+                    .iter()
+                    .any(|o| o.code != m.code && o.script == script && o.letters.contains(c))
+            })
+            .collect();
+        if letter_share(text, &own, script_letters) < 0.02 {
+            return by_letters_among(text, languages, script, script_letters, &m.code);
+        }
+    }
+    let weight = if m.letters.len() >= 6 { 5.0 } else { 20.0 };
+    Some(guess(&m.code, (0.6 + share * weight).min(0.99)))
+}
+
+/// As [`by_letters`], leaving one language out.
+fn by_letters_among(
+    text: &str,
+    languages: &Languages,
+    script: Script,
+    script_letters: usize,
+    without: &str,
+) -> Option<LanguageGuess> {
+    languages
+        .iter()
+        .filter(|m| m.script == script && m.code != without && !m.letters.is_empty())
+        .filter(|m| m.letters.len() < 6)
+        .map(|m| (m, letter_share(text, &m.letters, script_letters)))
+        .filter(|(_, s)| *s > 0.005)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(m, s)| guess(&m.code, (0.6 + s * 20.0).min(0.99)))
+}
+
+/// Latin-script Kazakh (and any other language with `latin_letters`): its letters
+/// and its function words together.
+fn latin_by_letters(text: &str, languages: &Languages, latin: usize) -> Option<LanguageGuess> {
+    for m in languages.iter().filter(|m| !m.latin_letters.is_empty()) {
+        let share = letter_share(text, &m.latin_letters, latin);
+        if share > 0.01 && word_hits(text, m) >= 3 {
+            return Some(guess(&m.code, (0.6 + share * 5.0).min(0.99)));
+        }
     }
     None
+}
+
+/// How many distinct function words of `m` the text has (distinct, so that a table
+/// repeating "W" or "I" is no Polish or English).
+fn word_hits(text: &str, m: &LanguageModel) -> usize {
+    let mut seen = vec![false; m.words.len()];
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let w = w.to_lowercase();
+        if let Some(i) = m.words.iter().position(|f| *f == w) {
+            seen[i] = true;
+        }
+    }
+    seen.iter().filter(|&&s| s).count()
+}
+
+/// Among the modelled languages of `script`, the one with clearly more function-word
+/// hits than the statistical guess `current`, if any.
+fn by_words<'a>(
+    text: &str,
+    languages: &'a Languages,
+    script: Script,
+    current: &str,
+) -> Option<&'a str> {
+    let scores: Vec<(&LanguageModel, usize)> = languages
+        .iter()
+        .filter(|m| m.script == script && !m.words.is_empty())
+        .map(|m| (m, word_hits(text, m)))
+        .collect();
+    let own = scores
+        .iter()
+        .find(|(m, _)| m.code == current)
+        .map_or(0, |(_, n)| *n);
+    let (best, n) = scores.iter().max_by_key(|(_, n)| *n)?;
+    (best.code != current && *n >= 4 && *n >= own * 2 + 2).then_some(best.code.as_str())
 }
 
 /// ISO 639-3 (whatlang) → ISO 639-1.
@@ -174,8 +330,12 @@ fn iso639_1(lang: Lang) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    fn languages() -> Languages {
+        Languages::from_files(&crate::data::DataSet::builtin().languages).unwrap()
+    }
+
     fn code(text: &str) -> String {
-        detect_text(text, None).code
+        detect_text(text, None, &languages()).code
     }
 
     // Each sample is a sentence written for this test.
@@ -192,6 +352,12 @@ mod tests {
             ("es", "El gobierno dijo que las protestas continuaron el jueves en varias ciudades del país con fuerte presencia policial"),
             ("tr", "Hükümet, protestoların perşembe günü birçok şehirde yoğun güvenlik önlemleri altında sürdüğünü açıkladı"),
             ("fa", "دولت اعلام کرد که اعتراضات روز پنجشنبه در چندین شهر با حضور گسترده نیروهای امنیتی ادامه داشت"),
+            ("it", "Il governo ha dichiarato che le proteste sono proseguite giovedì in diverse città del paese"),
+            ("pt", "O governo disse que os protestos continuaram na quinta-feira em várias cidades do país, com forte presença policial"),
+            ("pl", "Rząd poinformował, że protesty trwały w czwartek w kilku miastach kraju przy wzmożonej obecności policji"),
+            ("zh", "政府表示，周四全国多个城市的抗议活动仍在继续，安全部队大量部署"),
+            ("zh", "政府表示，週四全國多個城市的抗議活動仍在繼續，安全部隊大量部署"),
+            ("kk", "Úkimet búl týraly málimdedi: beısenbi kúni birneshe qalada narazylyq aksıalary jalǵasty, biraq qaýipsizdik kúsheıtildi jáne osy qalada tártip ornady"),
         ];
         for (want, text) in cases {
             assert_eq!(code(text), want, "{text}");
@@ -200,8 +366,8 @@ mod tests {
 
     #[test]
     fn short_text_falls_back_to_declared() {
-        let g = detect_text("OK", Some("fi"));
+        let g = detect_text("OK", Some("fi"), &languages());
         assert_eq!(g.code, "fi");
-        assert_eq!(detect_text("OK", None).code, "und");
+        assert_eq!(detect_text("OK", None, &languages()).code, "und");
     }
 }

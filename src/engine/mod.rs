@@ -15,6 +15,7 @@ pub mod entities;
 pub mod figures;
 pub mod formats;
 pub mod lang;
+pub mod language;
 pub mod normalize;
 pub mod terms;
 pub mod text;
@@ -30,6 +31,7 @@ pub const DEFAULT_MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug)]
 pub struct Engine {
     text: text::TextRules,
+    languages: language::Languages,
     gazetteer: entities::Gazetteer,
     figures: figures::FigureRules,
     topics: classify::Topics,
@@ -50,22 +52,27 @@ impl Engine {
     /// Compile an engine from data files; reports every bad file, not only the first.
     pub fn from_data(data: &DataSet) -> Result<Engine, Vec<DataError>> {
         let mut errors = Vec::new();
+        // Languages first: the gazetteer and topics read the language models.
+        let languages = language::Languages::from_files(&data.languages)?;
         let text = text::TextRules::from_files(&data.boilerplate, &data.agencies)
             .map_err(|e| errors.extend(e))
             .ok();
-        let gazetteer = entities::Gazetteer::from_files(&data.gazetteer)
+        let gazetteer = entities::Gazetteer::from_files(&data.gazetteer, &languages)
             .map_err(|e| errors.extend(e))
             .ok();
         let figures = figures::FigureRules::from_files(&data.figures)
             .map_err(|e| errors.extend(e))
             .ok();
-        let topics = classify::Topics::from_files(&data.topics)
-            .map_err(|e| errors.extend(e))
-            .ok();
+        let topics = gazetteer.as_ref().and_then(|g| {
+            classify::Topics::from_files(&data.topics, g, &languages)
+                .map_err(|e| errors.extend(e))
+                .ok()
+        });
         match (text, gazetteer, figures, topics) {
             (Some(text), Some(gazetteer), Some(figures), Some(topics)) if errors.is_empty() => {
                 Ok(Engine {
                     text,
+                    languages,
                     gazetteer,
                     figures,
                     topics,
@@ -142,7 +149,7 @@ impl Engine {
 
     /// Tag stage: language, entities, reported figures.
     pub fn tag(&self, article: CleanArticle) -> TaggedArticle {
-        let language = lang::detect(&article);
+        let language = lang::detect(&article, &self.languages);
         let entities = self.gazetteer.find(&article);
         let figures = self.figures.extract(&article.body_text(), &language.code);
         TaggedArticle {

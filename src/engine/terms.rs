@@ -1,13 +1,16 @@
-//! Term matching on the folded text: word sequences with optional stem (`*`)
-//! and, for Arabic-script terms, the clitic prefixes Arabic attaches to words.
+//! Term matching on the folded text: word sequences with optional stem (`*`) and the
+//! clitic prefixes of the term's language (Arabic و ف ب ل ك ال, …), as its language
+//! model (`data/languages/<code>.toml`) lists them.
 //!
 //! All terms of all topics go into one Aho-Corasick automaton, so matching an article
 //! is one pass over its text whatever the number of topics. Candidates are then
-//! checked for word boundaries: a term must start at a word start (after an allowed
-//! Arabic clitic such as و ب ل ف ك ال) and end at a word end unless it is a stem.
+//! checked for word edges: a term must start at a word start (after an allowed clitic)
+//! and end at a word end unless it is a stem. Terms of languages that are not
+//! space-delimited (Chinese) have no word edges to check.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use crate::engine::language::LanguageModel;
 use crate::engine::normalize;
 
 /// A term as compiled: its folded pattern and how its edges are checked.
@@ -17,8 +20,10 @@ pub struct Term {
     pub text: String,
     /// `true` when written with a trailing `*`: matches any word continuation.
     pub stem: bool,
-    /// Arabic-script term: clitic prefixes are allowed before it.
-    pub arabic: bool,
+    /// Index into the set's clitic lists, when the language has clitics.
+    clitics: Option<usize>,
+    /// `false` for languages that are not space-delimited: no edge checks.
+    edges: bool,
 }
 
 /// One accepted occurrence of a term.
@@ -35,30 +40,9 @@ pub struct Occurrence {
 #[derive(Debug, Clone)]
 pub struct TermSet {
     terms: Vec<Term>,
+    /// Each language's clitic prefixes (folded), as referenced by `Term::clitics`.
+    clitics: Vec<Vec<String>>,
     automaton: Option<AhoCorasick>,
-}
-
-/// Arabic proclitics, as they may stack before a word: conjunction (و ف), then
-/// preposition (ب ل ك), then the article (ال); ل + ال contracts to لل.
-fn is_arabic_clitic_prefix(prefix: &str) -> bool {
-    let mut rest = prefix;
-    if let Some(r) = rest.strip_prefix(['و', 'ف']) {
-        rest = r;
-    }
-    if let Some(r) = rest.strip_prefix("لل") {
-        return r.is_empty();
-    }
-    if let Some(r) = rest.strip_prefix(['ب', 'ل', 'ك']) {
-        rest = r;
-    }
-    if let Some(r) = rest.strip_prefix("ال") {
-        rest = r;
-    }
-    rest.is_empty()
-}
-
-fn is_arabic(c: char) -> bool {
-    ('\u{0600}'..='\u{06FF}').contains(&c) || ('\u{0750}'..='\u{077F}').contains(&c)
 }
 
 fn is_word_char(c: char) -> bool {
@@ -70,13 +54,17 @@ fn is_word_char(c: char) -> bool {
 pub struct TermError(pub String);
 
 impl TermSet {
-    /// Compile terms. Each term is folded with [`normalize::fold`]; a trailing `*`
-    /// makes it a stem; a leading Arabic article ال is dropped (it is one of the
-    /// allowed prefixes anyway, and dropping it lets لل-contractions match).
-    pub fn new<S: AsRef<str>>(terms: &[S]) -> Result<TermSet, (usize, TermError)> {
+    /// Compile terms, each with its language model (none: no clitics, word edges).
+    /// Each term is folded with [`normalize::fold`]; a trailing `*` makes it a stem; a
+    /// leading article of the language (Arabic ال) is dropped, since the article is
+    /// one of the allowed clitics anyway and dropping it lets لل-contractions match.
+    pub fn new<S: AsRef<str>>(
+        terms: &[(S, Option<&LanguageModel>)],
+    ) -> Result<TermSet, (usize, TermError)> {
         let mut compiled = Vec::with_capacity(terms.len());
         let mut patterns = Vec::with_capacity(terms.len());
-        for (i, raw) in terms.iter().enumerate() {
+        let mut clitics: Vec<(String, Vec<String>)> = Vec::new();
+        for (i, (raw, lang)) in terms.iter().enumerate() {
             let raw = raw.as_ref();
             let trimmed = raw.trim();
             let (body, stem) = match trimmed.strip_suffix('*') {
@@ -87,24 +75,39 @@ impl TermSet {
             if folded.is_empty() || folded.contains('*') {
                 return Err((i, TermError(format!("invalid term {raw:?}"))));
             }
-            let arabic = folded.chars().next().is_some_and(is_arabic);
-            if arabic {
-                if let Some(rest) = folded.strip_prefix("ال") {
+            if let Some(article) = lang.and_then(|l| l.article.as_deref()) {
+                if let Some(rest) = folded.strip_prefix(article) {
                     if rest.chars().count() >= 2 {
                         folded = rest.to_string();
                     }
                 }
             }
-            if stem && folded.chars().count() < 3 {
+            let edges = lang.is_none_or(|l| l.space_delimited);
+            if stem && edges && folded.chars().count() < 3 {
                 return Err((
                     i,
                     TermError(format!("stem {raw:?} is shorter than 3 letters")),
                 ));
             }
+            let clitic_list = match lang {
+                Some(l) if !l.prefixes.is_empty() || !l.prefix_rewrites.is_empty() => {
+                    Some(match clitics.iter().position(|(c, _)| *c == l.code) {
+                        Some(k) => k,
+                        None => {
+                            let mut list = l.prefixes.clone();
+                            list.extend(l.prefix_rewrites.iter().map(|(p, _)| p.clone()));
+                            clitics.push((l.code.clone(), list));
+                            clitics.len() - 1
+                        }
+                    })
+                }
+                _ => None,
+            };
             compiled.push(Term {
                 text: raw.to_string(),
                 stem,
-                arabic,
+                clitics: clitic_list,
+                edges,
             });
             patterns.push(folded);
         }
@@ -120,6 +123,7 @@ impl TermSet {
         };
         Ok(TermSet {
             terms: compiled,
+            clitics: clitics.into_iter().map(|(_, l)| l).collect(),
             automaton,
         })
     }
@@ -137,6 +141,14 @@ impl TermSet {
         let mut out = Vec::new();
         for m in ac.find_overlapping_iter(text) {
             let term = &self.terms[m.pattern().as_usize()];
+            if !term.edges {
+                out.push(Occurrence {
+                    term: m.pattern().as_usize(),
+                    start: m.start(),
+                    end: m.end(),
+                });
+                continue;
+            }
             // right edge
             if !term.stem {
                 if let Some(next) = text[m.end()..].chars().next() {
@@ -153,7 +165,11 @@ impl TermSet {
                 .map(|(i, c)| i + c.len_utf8())
                 .unwrap_or(0);
             let prefix = &text[word_start..m.start()];
-            if !(prefix.is_empty() || term.arabic && is_arabic_clitic_prefix(prefix)) {
+            let clitic_ok = || {
+                term.clitics
+                    .is_some_and(|k| self.clitics[k].iter().any(|c| c == prefix))
+            };
+            if !(prefix.is_empty() || clitic_ok()) {
                 continue;
             }
             // a stem's occurrence runs to the end of its word
@@ -181,8 +197,31 @@ impl TermSet {
 mod tests {
     use super::*;
 
+    fn languages() -> crate::engine::language::Languages {
+        let set = crate::data::DataSet::builtin();
+        crate::engine::language::Languages::from_files(&set.languages).unwrap()
+    }
+
+    /// Terms of the language the script suggests (Arabic, Han), else English.
+    fn set(terms: &[&str]) -> Result<TermSet, (usize, TermError)> {
+        let langs = languages();
+        let list: Vec<(&str, Option<&LanguageModel>)> = terms
+            .iter()
+            .map(|t| {
+                let code = match t.chars().next() {
+                    Some(c) if ('\u{0600}'..='\u{06FF}').contains(&c) => "ar",
+                    Some(c) if crate::engine::language::is_han(c) => "zh",
+                    _ => "en",
+                };
+                (*t, langs.get(code))
+            })
+            .collect();
+        // the models outlive the set's construction only; TermSet copies what it needs
+        TermSet::new(&list)
+    }
+
     fn hits(terms: &[&str], text: &str) -> Vec<String> {
-        let set = TermSet::new(terms).unwrap();
+        let set = set(terms).unwrap();
         let folded = normalize::fold(&normalize::display(text));
         set.find(&folded)
             .iter()
@@ -231,7 +270,13 @@ mod tests {
 
     #[test]
     fn short_stems_are_errors() {
-        assert!(TermSet::new(&["ab*"]).is_err());
-        assert!(TermSet::new(&["   "]).is_err());
+        assert!(set(&["ab*"]).is_err());
+        assert!(set(&["   "]).is_err());
+    }
+
+    #[test]
+    fn chinese_terms_need_no_word_edges() {
+        assert_eq!(hits(&["抗议"], "数千人抗议燃料涨价"), vec!["抗议"]);
+        assert_eq!(hits(&["乌克兰"], "俄罗斯入侵乌克兰以来"), vec!["乌克兰"]);
     }
 }
