@@ -779,3 +779,56 @@ fn embedded_appending_and_stalled_writers_yield_whole_articles() {
         "each file taken once, whole"
     );
 }
+
+/// JetStream: processed/ on another filesystem (a tmpfs) and, for a while,
+/// unwritable. The move is retried, never the publish: every file is published once,
+/// every output stored once, and the files end in processed/.
+#[test]
+fn jetstream_unmovable_and_cross_filesystem_files_are_published_once() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let url = nats.url();
+    let other = tempfile::tempdir_in("/dev/shm").unwrap();
+    let processed = other.path().join("processed");
+    std::fs::create_dir_all(&processed).unwrap();
+    let dirs = Dirs::new();
+    open_dirs(&dirs);
+    chmod(other.path(), 0o777);
+    chmod(&processed, 0o555);
+    let files = articles(102, 0, 30);
+    let want = expected_outputs(&files);
+    let mut opts = DaemonOpts::new(Some(url.clone()))
+        .env("WIREFEED_INBOX_PROCESSED_DIR", processed.to_str().unwrap());
+    opts.uid = Some(NOBODY);
+    let mut d = Daemon::start(&dirs, opts);
+    d.wait_ready(Duration::from_secs(30));
+    drop_files(&dirs.inbox, &files);
+    wait_stream_count(
+        &url,
+        OUT,
+        total(&want) as u64,
+        Duration::from_secs(90),
+        Duration::from_millis(500),
+    );
+    // several rescans pass while the files cannot be moved
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(raw_names(&dirs.inbox).len(), files.len(), "files wait in the inbox");
+    chmod(&processed, 0o777);
+    wait_until("inbox empty", Duration::from_secs(40), || {
+        raw_names(&dirs.inbox).is_empty()
+    });
+    let got = outputs_multiset(&read_stream(&url, OUT), "wire");
+    assert_same("output stream", &got, &want);
+    assert_eq!(stream_count(&url, DLQ), 0);
+    let names: BTreeSet<OsString> = files.iter().map(|(n, _)| n.into()).collect();
+    assert_eq!(raw_names(&processed), names);
+    let m = d.metrics();
+    assert_eq!(
+        metric_sum(&m, "wirefeed_files_published_total", ""),
+        files.len() as f64,
+        "each file published once"
+    );
+    assert!(d.log_text().contains("on another filesystem"));
+    d.assert_running();
+}
