@@ -142,7 +142,6 @@ proptest! {
         let policy = inbox::Policy {
             inbox: std::fs::canonicalize(&inbox_dir).unwrap(),
             follow_symlinks: false,
-            max_file_bytes: 100,
         };
         let v = inbox::vet(&policy, &path).unwrap().unwrap();
         prop_assert_eq!(v.size, 4);

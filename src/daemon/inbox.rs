@@ -11,8 +11,9 @@
 //!   [`Refusal`] (a symlink is followed only when `inbox.follow_symlinks` is on, and
 //!   then only to a regular file inside the inbox). [`read_limited`] opens with
 //!   `O_NOFOLLOW | O_NONBLOCK`, checks the opened descriptor again (an entry swapped
-//!   for a link or a FIFO after [`vet`] is not read), checks the size from the
-//!   descriptor before reading, and reads at most `limit + 1` bytes.
+//!   for a link or a FIFO after [`vet`] is not read) and reads at most `limit + 1`
+//!   bytes, however large the file: memory never follows the file's size, and the
+//!   pipeline still sees "more than the limit" and rejects it as `too_large`.
 //! - **Refused entries leave the inbox** through [`refuse`]: moved to `rejected/`
 //!   with a `.reason` sidecar, a warning and a count in `wirefeed_files_rejected_total`.
 
@@ -87,8 +88,6 @@ pub enum Refusal {
     Directory,
     #[error("not a regular file ({0})")]
     Special(&'static str),
-    #[error("file of {size} bytes exceeds inbox.max_file_bytes = {limit}")]
-    TooLarge { size: u64, limit: usize },
     #[error("unreadable after {attempts} attempts: {error}")]
     Unreadable { attempts: u32, error: String },
 }
@@ -103,19 +102,13 @@ impl Refusal {
             | Refusal::SymlinkNotFile { .. } => "symlink",
             Refusal::Directory => "directory",
             Refusal::Special(_) => "special_file",
-            Refusal::TooLarge { .. } => "too_large",
             Refusal::Unreadable { .. } => "unreadable",
         }
     }
 
     /// Every label [`Refusal::kind`] can return.
-    pub const KINDS: &'static [&'static str] = &[
-        "symlink",
-        "directory",
-        "special_file",
-        "too_large",
-        "unreadable",
-    ];
+    pub const KINDS: &'static [&'static str] =
+        &["symlink", "directory", "special_file", "unreadable"];
 }
 
 /// An entry that may be read: the file to open and its size.
@@ -132,7 +125,6 @@ pub struct Policy {
     /// The inbox, canonical.
     pub inbox: PathBuf,
     pub follow_symlinks: bool,
-    pub max_file_bytes: usize,
 }
 
 fn special_kind(t: &fs::FileType) -> &'static str {
@@ -149,7 +141,9 @@ fn special_kind(t: &fs::FileType) -> &'static str {
     }
 }
 
-/// Classify an inbox entry without following it. `Ok(None)`: it vanished.
+/// Classify an inbox entry without following it. `Ok(None)`: it vanished. (Size is
+/// not refused here but bounded in [`read_limited`], so that oversize files take the
+/// pipeline's `too_large` path with its dead letter.)
 pub fn vet(policy: &Policy, path: &Path) -> Result<Option<Vetted>, Refusal> {
     let md = match fs::symlink_metadata(path) {
         Ok(m) => m,
@@ -181,12 +175,6 @@ pub fn vet(policy: &Policy, path: &Path) -> Result<Option<Vetted>, Refusal> {
     } else {
         (path.to_path_buf(), md)
     };
-    if md.len() > policy.max_file_bytes as u64 {
-        return Err(Refusal::TooLarge {
-            size: md.len(),
-            limit: policy.max_file_bytes,
-        });
-    }
     Ok(Some(Vetted {
         source,
         size: md.len(),
@@ -197,8 +185,13 @@ pub fn vet(policy: &Policy, path: &Path) -> Result<Option<Vetted>, Refusal> {
 #[derive(Debug)]
 pub enum ReadOutcome {
     Bytes(Vec<u8>),
-    /// The descriptor says the file is larger than the limit; nothing was read.
-    TooLarge(u64),
+    /// The descriptor says the file is larger than the limit: only its first
+    /// `limit + 1` bytes were read (enough for the pipeline's `too_large` rejection
+    /// and its dead letter), never the whole file.
+    TooLarge {
+        size: u64,
+        prefix: Vec<u8>,
+    },
     /// Not a regular file any more (swapped after it was vetted).
     NotRegular,
 }
@@ -222,11 +215,12 @@ pub fn read_limited(path: &Path, limit: usize) -> io::Result<ReadOutcome> {
     if !md.is_file() {
         return Ok(ReadOutcome::NotRegular);
     }
-    if md.len() > limit as u64 {
-        return Ok(ReadOutcome::TooLarge(md.len()));
-    }
-    let mut buf = Vec::with_capacity(md.len() as usize);
+    let size = md.len();
+    let mut buf = Vec::with_capacity(size.min(limit as u64 + 1) as usize);
     f.take(limit as u64 + 1).read_to_end(&mut buf)?;
+    if size > limit as u64 {
+        return Ok(ReadOutcome::TooLarge { size, prefix: buf });
+    }
     Ok(ReadOutcome::Bytes(buf))
 }
 
@@ -324,13 +318,12 @@ mod tests {
     }
 
     #[test]
-    fn vet_refuses_links_dirs_fifos_and_oversize() {
+    fn vet_refuses_links_dirs_and_fifos() {
         let d = tempfile::tempdir().unwrap();
         let inbox = fs::canonicalize(d.path()).unwrap();
         let policy = Policy {
             inbox: inbox.clone(),
             follow_symlinks: false,
-            max_file_bytes: 10,
         };
         fs::write(inbox.join("ok"), b"12345").unwrap();
         fs::write(inbox.join("big"), b"12345678901").unwrap();
@@ -346,10 +339,7 @@ mod tests {
             5,
             "regular file"
         );
-        assert!(matches!(
-            vet(&policy, &inbox.join("big")),
-            Err(Refusal::TooLarge { size: 11, .. })
-        ));
+        assert_eq!(vet(&policy, &inbox.join("big")).unwrap().unwrap().size, 11);
         assert_eq!(vet(&policy, &inbox.join("pw")), Err(Refusal::Symlink));
         assert_eq!(vet(&policy, &inbox.join("sub")), Err(Refusal::Directory));
         assert_eq!(
@@ -381,10 +371,12 @@ mod tests {
             read_limited(&inbox.join("fifo"), 100).unwrap(),
             ReadOutcome::NotRegular
         ));
-        assert!(matches!(
-            read_limited(&inbox.join("big"), 10).unwrap(),
-            ReadOutcome::TooLarge(11)
-        ));
+        match read_limited(&inbox.join("big"), 5).unwrap() {
+            ReadOutcome::TooLarge { size, prefix } => {
+                assert_eq!((size, prefix.as_slice()), (11, &b"123456"[..]))
+            }
+            other => panic!("{other:?}"),
+        }
         match read_limited(&inbox.join("ok"), 10).unwrap() {
             ReadOutcome::Bytes(b) => assert_eq!(b, b"12345"),
             other => panic!("{other:?}"),

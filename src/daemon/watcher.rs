@@ -136,9 +136,10 @@ impl Claims {
                 self.inner().read_failures.remove(p);
                 Some(b)
             }
-            Ok(inbox::ReadOutcome::TooLarge(size)) => {
-                self.refuse(p, Refusal::TooLarge { size, limit });
-                None
+            Ok(inbox::ReadOutcome::TooLarge { size, prefix }) => {
+                // the intake sees more than the limit and rejects it as too_large
+                tracing::warn!(path = %shown(p), size, limit, "file exceeds inbox.max_file_bytes; only its first limit + 1 bytes were read");
+                Some(prefix)
             }
             Ok(inbox::ReadOutcome::NotRegular) => {
                 tracing::warn!(path = %shown(p), "entry changed type before it was read; vetting it again");
@@ -528,7 +529,6 @@ pub async fn run(
     let policy = inbox::Policy {
         inbox: dir.clone(),
         follow_symlinks: cfg.follow_symlinks,
-        max_file_bytes: cfg.max_file_bytes,
     };
     let overflow = Arc::new(AtomicBool::new(true)); // start with a full scan
     let (ev_tx, mut ev_rx) = mpsc::channel::<notify::Event>(cfg.event_queue);
