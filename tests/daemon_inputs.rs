@@ -838,3 +838,50 @@ fn jetstream_unmovable_and_cross_filesystem_files_are_published_once() {
     assert!(d.log_text().contains("on another filesystem"));
     d.assert_running();
 }
+
+/// inbox.follow_symlinks = true: a link to a file inside the inbox (here in a hidden
+/// folder, which the watcher ignores) is read; links leading outside the inbox are
+/// still refused.
+#[test]
+fn embedded_followed_symlinks_stay_inside_the_inbox() {
+    let dirs = Dirs::new();
+    let files = articles(103, 0, 3);
+    let want = expected_outputs(&files);
+    let store = dirs.inbox.join(".store");
+    std::fs::create_dir_all(&store).unwrap();
+    for (n, b) in &files {
+        std::fs::write(store.join(n), b).unwrap();
+    }
+    let opts = DaemonOpts::new(None).env("WIREFEED_INBOX_FOLLOW_SYMLINKS", "true");
+    let mut d = Daemon::start(&dirs, opts);
+    d.wait_ready(Duration::from_secs(30));
+    for (n, _) in &files {
+        std::os::unix::fs::symlink(store.join(n), dirs.inbox.join(n)).unwrap();
+    }
+    std::os::unix::fs::symlink("/etc/passwd", dirs.inbox.join("passwd.txt")).unwrap();
+    std::os::unix::fs::symlink("../", dirs.inbox.join("parent.txt")).unwrap();
+    wait_until("outputs, links gone", Duration::from_secs(60), || {
+        outbox_count(&dirs.outbox) >= total(&want)
+            && raw_names(&dirs.inbox) == [OsString::from(".store")].into_iter().collect()
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let (got, _) = outbox_multiset(&dirs.outbox);
+    assert_same("outbox", &got, &want);
+    let names: BTreeSet<OsString> = files.iter().map(|(n, _)| n.into()).collect();
+    assert_eq!(
+        raw_names(&dirs.processed),
+        names,
+        "the links moved to processed/"
+    );
+    assert_eq!(raw_names(&store), names, "the targets stay where they are");
+    let (rej, reasons) = rejected_entries(&dirs.rejected);
+    assert_eq!(
+        rej,
+        ["parent.txt", "passwd.txt"]
+            .iter()
+            .map(OsString::from)
+            .collect()
+    );
+    assert!(reasons.iter().all(|r| r.starts_with("error_type: symlink")));
+    assert!(reasons.iter().any(|r| r.contains("outside the inbox")));
+}

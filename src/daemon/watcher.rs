@@ -440,10 +440,11 @@ pub struct WatchConfig {
 
 impl WatchConfig {
     pub fn from_config(c: &Config) -> WatchConfig {
+        let d = c.durations();
         WatchConfig {
             dir: c.inbox.dir.clone(),
-            quiet: c.quiet_period(),
-            rescan_every: Duration::from_secs(c.inbox.rescan_interval_secs.max(1)),
+            quiet: d.quiet_period,
+            rescan_every: d.rescan_interval.max(Duration::from_secs(1)),
             event_queue: c.inbox.event_queue,
             inbox: c.inbox.clone(),
             follow_symlinks: c.inbox.follow_symlinks,
