@@ -243,11 +243,14 @@ pub fn refuse(cfg: &InboxConfig, path: &Path, why: &Refusal) -> anyhow::Result<P
 }
 
 /// Keep only the `(dev, ino)` pairs of `wanted` that some other process holds open
-/// for writing, looking through `/proc/<pid>/fd`. `None` when `/proc` cannot be read
-/// (then the caller relies on inotify alone). Writers in another PID namespace (a
-/// different container sharing the volume) are not visible here.
+/// for writing, looking through `/proc/<pid>/fd`. `names` are the wanted files' names:
+/// only descriptors whose link names one of them are stat-ed (cheap, and no stat of
+/// unrelated files, which could hang on a dead network mount). `None` when `/proc`
+/// cannot be read (then the caller relies on inotify alone). Writers in another PID
+/// namespace (a different container sharing the volume) are not visible here.
 pub fn open_for_write(
     wanted: &std::collections::HashSet<(u64, u64)>,
+    names: &std::collections::HashSet<std::ffi::OsString>,
 ) -> Option<std::collections::HashSet<(u64, u64)>> {
     let mut found = std::collections::HashSet::new();
     if wanted.is_empty() {
@@ -266,6 +269,12 @@ pub fn open_for_write(
             continue;
         };
         for fd in fds.flatten() {
+            let named = fs::read_link(fd.path())
+                .ok()
+                .is_some_and(|t| t.file_name().is_some_and(|n| names.contains(n)));
+            if !named {
+                continue;
+            }
             let Ok(md) = fs::metadata(fd.path()) else {
                 continue;
             };
@@ -390,6 +399,8 @@ mod tests {
         fs::write(&p, b"x").unwrap();
         let id = identity(&p).unwrap();
         let wanted: std::collections::HashSet<_> = [id].into_iter().collect();
+        let names: std::collections::HashSet<_> =
+            [std::ffi::OsString::from("w")].into_iter().collect();
         // a child process holding the file open for append
         let mut child = std::process::Command::new("sh")
             .arg("-c")
@@ -398,7 +409,7 @@ mod tests {
             .unwrap();
         let mut seen = false;
         for _ in 0..100 {
-            if open_for_write(&wanted).unwrap().contains(&id) {
+            if open_for_write(&wanted, &names).unwrap().contains(&id) {
                 seen = true;
                 break;
             }
@@ -407,6 +418,6 @@ mod tests {
         let _ = child.kill();
         let _ = child.wait();
         assert!(seen, "the writer holding the file was not seen");
-        assert!(open_for_write(&wanted).unwrap().is_empty());
+        assert!(open_for_write(&wanted, &names).unwrap().is_empty());
     }
 }

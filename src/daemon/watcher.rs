@@ -658,7 +658,11 @@ fn writers_holding(ready: &[PathBuf]) -> HashSet<PathBuf> {
         .filter_map(|p| inbox::identity(p).map(|id| (id, p)))
         .collect();
     let wanted: HashSet<(u64, u64)> = ids.keys().copied().collect();
-    match inbox::open_for_write(&wanted) {
+    let names: HashSet<std::ffi::OsString> = ready
+        .iter()
+        .filter_map(|p| p.file_name().map(OsStr::to_os_string))
+        .collect();
+    match inbox::open_for_write(&wanted, &names) {
         Some(found) => found
             .iter()
             .filter_map(|id| ids.get(id).map(|p| (*p).clone()))
