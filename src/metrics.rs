@@ -11,6 +11,7 @@ use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gau
 pub const FILES_DETECTED: &str = "wirefeed_files_detected_total";
 pub const FILES_PUBLISHED: &str = "wirefeed_files_published_total";
 pub const FILES_REJECTED: &str = "wirefeed_files_rejected_total";
+pub const FILES_STUCK: &str = "wirefeed_files_stuck_total";
 pub const STAGE_RECEIVED: &str = "wirefeed_stage_messages_received_total";
 pub const STAGE_PROCESSED: &str = "wirefeed_stage_messages_processed_total";
 pub const STAGE_FAILED: &str = "wirefeed_stage_messages_failed_total";
@@ -79,6 +80,11 @@ pub fn describe(version: &str) {
         FILES_PUBLISHED,
         Unit::Count,
         "Files published into the pipeline (acked by the broker or queued in embedded mode)"
+    );
+    describe_counter!(
+        FILES_STUCK,
+        Unit::Count,
+        "Files the daemon gave up moving out of the inbox after bounded retries, by error_type (finish, reject)"
     );
     describe_counter!(
         FILES_REJECTED,

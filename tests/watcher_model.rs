@@ -6,10 +6,16 @@
 //! re-stat, take_ready on ticks; a fresh state and full scan on restart). A file that
 //! is handed on is claimed and moved away, as the intake does.
 //!
+//! Writers come in two kinds: visible ones (the watcher finds them in `/proc`, the
+//! `held_open` oracle) and invisible ones (another PID namespace: only inotify events
+//! tell). Appending writers open, write and close once per paragraph (`echo >>`).
+//!
 //! Properties:
-//! - a file is never handed on unless it was hinted complete (closed after its last
-//!   write, or renamed into place) or unchanged for the quiet period; and while a writer
-//!   the watcher saw open it is still open, not before the writer grace;
+//! - a file is never handed on unless it was renamed into place after its last change
+//!   or unchanged for the quiet period — a close event alone is not enough;
+//! - never while a visible writer holds it open, however long it stalls;
+//! - while an invisible writer the watcher saw open still has it open, not before the
+//!   writer grace;
 //! - once every writer closes and time passes, every file still in the inbox is handed
 //!   on, and each file version exactly once.
 
@@ -18,15 +24,17 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use proptest::prelude::*;
-use wirefeed::daemon::watcher::{State, WRITER_GRACE_FACTOR};
+use wirefeed::daemon::watcher::{writer_grace, State};
 
 const QUIET: Duration = Duration::from_millis(100);
 const TICK: Duration = Duration::from_millis(25);
 
 #[derive(Debug, Clone)]
 enum Op {
-    /// create (open for write) a file under its final name
-    Create(u8),
+    /// create (open for write) a file under its final name; visible in /proc or not
+    Create(u8, bool),
+    /// `echo >> file`: open (creating it if absent), write one paragraph, close
+    Append(u8),
     /// append to an open file
     Write(u8),
     /// close an open file
@@ -42,7 +50,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (0u8..6).prop_map(Op::Create),
+        3 => (0u8..6, any::<bool>()).prop_map(|(n, v)| Op::Create(n, v)),
+        3 => (0u8..6).prop_map(Op::Append),
         5 => (0u8..6).prop_map(Op::Write),
         3 => (0u8..6).prop_map(Op::Close),
         2 => (0u8..6).prop_map(Op::RenameIn),
@@ -65,6 +74,8 @@ struct File {
     complete: bool,
     /// opened while the current watcher was running (it saw the create/write events)
     seen_open: bool,
+    /// the open writer is visible in /proc
+    visible: bool,
 }
 
 struct Sim {
@@ -103,7 +114,7 @@ impl Sim {
 
     fn apply(&mut self, op: &Op) -> Result<(), TestCaseError> {
         match *op {
-            Op::Create(n) => {
+            Op::Create(n, visible) => {
                 if self.files.contains_key(&n) {
                     return Ok(());
                 }
@@ -118,10 +129,41 @@ impl Sim {
                         last_change: self.now,
                         complete: false,
                         seen_open: true,
+                        visible,
                     },
                 );
                 self.event_observe(n);
                 self.state.hint_writing(&path(n));
+            }
+            Op::Append(n) => {
+                let now = self.now;
+                if self.files.get(&n).is_some_and(|f| f.open) {
+                    return Ok(());
+                }
+                if !self.files.contains_key(&n) {
+                    self.next_version += 1;
+                    self.files.insert(
+                        n,
+                        File {
+                            size: 0,
+                            mtime: 0,
+                            open: false,
+                            version: self.next_version,
+                            last_change: now,
+                            complete: false,
+                            seen_open: true,
+                            visible: false,
+                        },
+                    );
+                }
+                let f = self.files.get_mut(&n).unwrap();
+                f.size += 10;
+                f.mtime += 1;
+                f.last_change = now;
+                f.complete = false;
+                self.event_observe(n);
+                self.state.hint_writing(&path(n));
+                self.state.hint_closed(&path(n));
             }
             Op::Write(n) => {
                 let now = self.now;
@@ -140,9 +182,8 @@ impl Sim {
                     return Ok(());
                 };
                 f.open = false;
-                f.complete = true;
                 self.event_observe(n);
-                self.state.hint_complete(&path(n));
+                self.state.hint_closed(&path(n));
             }
             Op::RenameIn(n) => {
                 if self.files.contains_key(&n) {
@@ -159,6 +200,7 @@ impl Sim {
                         last_change: self.now,
                         complete: true,
                         seen_open: false,
+                        visible: false,
                     },
                 );
                 self.event_observe(n);
@@ -199,7 +241,12 @@ impl Sim {
                 None => self.state.forget(&p),
             }
         }
-        for p in self.state.take_ready(self.now, QUIET) {
+        let files = &self.files;
+        let held_open = |p: &std::path::Path| {
+            let n: u8 = p.to_string_lossy()[8..].parse().unwrap();
+            files.get(&n).is_some_and(|f| f.open && f.visible)
+        };
+        for p in self.state.take_ready(self.now, QUIET, held_open) {
             let n: u8 = p.to_string_lossy()[8..].parse().unwrap();
             let f = self
                 .files
@@ -208,11 +255,15 @@ impl Sim {
             let still = self.now.duration_since(f.last_change);
             prop_assert!(
                 f.complete || still >= QUIET,
-                "{p:?} handed on after {still:?} stillness, not complete"
+                "{p:?} handed on after {still:?} stillness, not renamed in"
+            );
+            prop_assert!(
+                !(f.open && f.visible),
+                "{p:?} taken while a visible writer holds it open"
             );
             if f.open && f.seen_open {
                 prop_assert!(
-                    still >= QUIET * WRITER_GRACE_FACTOR,
+                    still >= writer_grace(QUIET),
                     "{p:?} taken while its writer is open, after {still:?}"
                 );
             }
@@ -239,7 +290,7 @@ proptest! {
             sim.apply(&Op::Close(n))?;
         }
         let versions: Vec<u64> = sim.files.values().map(|f| f.version).collect();
-        let wait = (QUIET * WRITER_GRACE_FACTOR).as_millis() / TICK.as_millis() + 4;
+        let wait = writer_grace(QUIET).as_millis() / TICK.as_millis() + 4;
         for _ in 0..wait {
             sim.now += TICK;
             sim.tick()?;

@@ -5,6 +5,7 @@ pub mod eval;
 pub mod process;
 pub mod run;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -170,7 +171,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // not eprintln!: it panics (exit 101) when stderr is a closed pipe
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -56,7 +56,8 @@ fn env_vars() -> Vec<(String, String)> {
 pub fn config(args: &ConfigArgs) -> Result<ExitCode> {
     if let Some(path) = &args.check {
         let c = Config::load(Some(path), &env_vars())?;
-        print!("{}", toml::to_string(&c)?);
+        // secrets (password, token, nkey, a password in the URL) are redacted
+        print!("{}", c.to_redacted_toml()?);
         return Ok(ExitCode::SUCCESS);
     }
     print!("{DEFAULT_TOML}");
@@ -77,12 +78,62 @@ pub fn healthcheck(url: &str) -> Result<ExitCode> {
     })
 }
 
+/// stderr for logs, never failing: a log line that cannot be written (stderr is a
+/// closed pipe, a full disk) is dropped. The default writer reports the failure with
+/// `eprintln!`, which panics on the same broken pipe and ends the daemon with 101.
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
+/// Raise the soft limit of open files to the hard limit (the default soft limit,
+/// often 1024, is what a flood of connections or files runs into first).
+fn raise_file_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls on a stack value
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// SIGHUP's default action ends the process without draining. Hold it here: it is
+/// logged and otherwise ignored (a reload handler elsewhere may act on it too).
+fn hold_sighup() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::hangup()) {
+        Ok(mut hup) => {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    tracing::info!(
+                        "SIGHUP received; the daemon keeps running (SIGTERM drains and stops it)"
+                    );
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP"),
+    }
+}
+
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| LossyStderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.with_target(false).init(),
@@ -123,7 +174,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    raise_file_limit();
     rt.block_on(async move {
+        hold_sighup();
         let (tx, rx) = crate::daemon::shutdown_channel();
         crate::daemon::spawn_signal_handler(tx);
         crate::daemon::run(config, engine, rx).await

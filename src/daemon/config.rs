@@ -2,6 +2,7 @@
 //! variable `WIREFEED_<SECTION>_<KEY>` (top-level keys: `WIREFEED_<KEY>`), the main
 //! ones by flags. Unknown keys are errors with line numbers.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -58,6 +59,74 @@ pub enum LogFormat {
     Json,
 }
 
+/// A secret (password, token, NKey seed): its `Debug`, `Display` and serialised forms
+/// are `<redacted>`, so it cannot reach a log line or `wirefeed config --check`.
+/// [`Secret::expose`] is the one way to the value, for the connection itself.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+/// `nats://user:password@host:4222,…` with every password (and a lone token) in the
+/// user-info part replaced by `<redacted>`.
+pub fn redact_url(urls: &str) -> String {
+    urls.split(',')
+        .map(|u| {
+            let (scheme, rest) = match u.find("://") {
+                Some(i) => (&u[..i + 3], &u[i + 3..]),
+                None => ("", u),
+            };
+            let host_start = rest.find(['/', '?']).unwrap_or(rest.len());
+            match rest[..host_start].rfind('@') {
+                Some(at) => {
+                    let user = match rest[..at].split_once(':') {
+                        Some((user, _)) => format!("{user}:<redacted>"),
+                        None => "<redacted>".to_string(),
+                    };
+                    format!("{scheme}{user}{}", &rest[at..])
+                }
+                None => u.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Which transport the daemon runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// No NATS: in-process queues, outputs in the outbox.
+    Embedded,
+    /// NATS JetStream at these URLs.
+    JetStream { urls: Vec<String> },
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -97,6 +166,9 @@ pub struct InboxConfig {
     pub publish_window: usize,
     /// Capacity of the file-event queue; when it overflows the watcher rescans.
     pub event_queue: usize,
+    /// Follow symbolic links in the inbox (only to regular files inside the inbox);
+    /// off: links are refused and moved to rejected/.
+    pub follow_symlinks: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,11 +194,11 @@ pub struct NatsConfig {
     pub max_ack_pending: i64,
     /// User name (with password).
     pub user: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// Token authentication.
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     /// NKey seed (SU…) for NKey authentication.
-    pub nkey: Option<String>,
+    pub nkey: Option<Secret>,
     /// Credentials file (JWT + NKey).
     pub creds_file: Option<PathBuf>,
     /// Require TLS.
@@ -165,6 +237,8 @@ pub struct MetricsConfig {
     pub listen: String,
     /// Seconds between backlog (consumer pending) refreshes.
     pub backlog_interval_secs: u64,
+    /// Connections the listener serves at once; more are closed at once.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -202,6 +276,7 @@ impl Default for InboxConfig {
             max_file_bytes: 900 * 1024,
             publish_window: 256,
             event_queue: 4096,
+            follow_symlinks: false,
         }
     }
 }
@@ -256,8 +331,9 @@ impl Default for StagesConfig {
 impl Default for MetricsConfig {
     fn default() -> Self {
         MetricsConfig {
-            listen: "0.0.0.0:9464".into(),
+            listen: "127.0.0.1:9464".into(),
             backlog_interval_secs: 5,
+            max_connections: 64,
         }
     }
 }
@@ -301,60 +377,275 @@ impl Config {
         // Deserialize the file text first for precise line numbers, then the merged form.
         Config::from_toml(&name, &text)?;
         let config: Config = toml::from_str(&merged)
-            .map_err(|e| anyhow::anyhow!("environment override: {}", e.message()))?;
+            .map_err(|e| anyhow::anyhow!("environment override (WIREFEED_*): {e}"))?;
         config.validate()?;
         Ok(config)
     }
 
-    /// Semantic checks the types cannot express.
+    /// Semantic checks the types cannot express: every bound, naming the key and its
+    /// environment variable. All problems are reported at once.
     pub fn validate(&self) -> Result<()> {
-        if self.inbox.quiet_period_ms == 0 {
-            bail!("inbox.quiet_period_ms must be > 0");
-        }
-        if self.inbox.publish_window == 0 || self.inbox.event_queue == 0 {
-            bail!("inbox.publish_window and inbox.event_queue must be > 0");
-        }
-        if self.stages.clean_concurrency == 0
-            || self.stages.tag_concurrency == 0
-            || self.stages.classify_concurrency == 0
-        {
-            bail!("stages.*_concurrency must be > 0");
-        }
-        if self.embedded.queue_capacity == 0 {
-            bail!("embedded.queue_capacity must be > 0");
-        }
-        if !(1..=5).contains(&self.nats.replicas) {
-            bail!("nats.replicas must be between 1 and 5");
-        }
-        if self.nats.max_deliver < 1 {
-            bail!("nats.max_deliver must be >= 1");
-        }
-        if self.nats.subject_prefix.is_empty() || self.nats.subject_prefix.contains([' ', '*', '>'])
-        {
-            bail!("nats.subject_prefix must be a plain subject token");
-        }
-        if self.nats.password.is_some() != self.nats.user.is_some() {
-            bail!("nats.user and nats.password go together");
-        }
-        if self.nats.tls_cert_file.is_some() != self.nats.tls_key_file.is_some() {
-            bail!("nats.tls_cert_file and nats.tls_key_file go together");
-        }
-        if self.role != Role::All && self.nats.url.is_empty() {
-            bail!(
-                "role {:?} needs nats.url (roles other than `all` only make sense against NATS)",
+        const DAY: u64 = 24 * 3600;
+        let mut p = Problems::default();
+        let (i, n, st) = (&self.inbox, &self.nats, &self.stages);
+        p.bound("inbox.quiet_period_ms", i.quiet_period_ms, 1, 3_600_000);
+        p.bound("inbox.rescan_interval_secs", i.rescan_interval_secs, 1, DAY);
+        // the engine holds a file and its text in memory; JetStream's payload
+        // ceiling is 64 MiB
+        p.bound("inbox.max_file_bytes", i.max_file_bytes, 1, 64 << 20);
+        p.bound("inbox.publish_window", i.publish_window, 1, 65_536);
+        p.bound("inbox.event_queue", i.event_queue, 1, 1 << 20);
+        p.bound("stages.clean_concurrency", st.clean_concurrency, 1, 1024);
+        p.bound("stages.tag_concurrency", st.tag_concurrency, 1, 1024);
+        p.bound(
+            "stages.classify_concurrency",
+            st.classify_concurrency,
+            1,
+            1024,
+        );
+        p.bound(
+            "embedded.queue_capacity",
+            self.embedded.queue_capacity,
+            1,
+            65_536,
+        );
+        p.bound("nats.replicas", n.replicas, 1, 5);
+        p.bound("nats.max_deliver", n.max_deliver, 1, 1000);
+        p.bound("nats.ack_wait_secs", n.ack_wait_secs, 1, DAY);
+        p.bound("nats.max_ack_pending", n.max_ack_pending, 1, 1_000_000);
+        p.bound(
+            "nats.duplicate_window_secs",
+            n.duplicate_window_secs,
+            1,
+            30 * DAY,
+        );
+        p.bound(
+            "nats.output_max_age_secs",
+            n.output_max_age_secs,
+            1,
+            3650 * DAY,
+        );
+        p.check(n.duplicate_window_secs <= n.output_max_age_secs, || {
+            format!(
+                "nats.duplicate_window_secs ({}) must not exceed nats.output_max_age_secs ({}), got {} > {}",
+                env_name("nats.duplicate_window_secs"),
+                env_name("nats.output_max_age_secs"),
+                n.duplicate_window_secs,
+                n.output_max_age_secs
+            )
+        });
+        p.bound(
+            "metrics.backlog_interval_secs",
+            self.metrics.backlog_interval_secs,
+            1,
+            DAY,
+        );
+        p.bound(
+            "metrics.max_connections",
+            self.metrics.max_connections,
+            1,
+            10_000,
+        );
+        p.bound(
+            "shutdown.drain_timeout_secs",
+            self.shutdown.drain_timeout_secs,
+            0,
+            3600,
+        );
+        p.check(valid_subject_prefix(&n.subject_prefix), || {
+            format!(
+                "nats.subject_prefix ({}) must be a NATS subject without spaces, wildcards or empty tokens, got {:?}",
+                env_name("nats.subject_prefix"),
+                n.subject_prefix
+            )
+        });
+        p.check(valid_stream_prefix(&n.stream_prefix), || {
+            format!(
+                "nats.stream_prefix ({}) must be a stream name of at most 32 characters without spaces, '.', '*', '>', '/' or '\\', got {:?}",
+                env_name("nats.stream_prefix"),
+                n.stream_prefix
+            )
+        });
+        p.check(n.password.is_some() == n.user.is_some(), || {
+            "nats.user and nats.password go together (WIREFEED_NATS_USER, WIREFEED_NATS_PASSWORD)"
+                .to_string()
+        });
+        p.check(n.tls_cert_file.is_some() == n.tls_key_file.is_some(), || {
+            "nats.tls_cert_file and nats.tls_key_file go together (WIREFEED_NATS_TLS_CERT_FILE, WIREFEED_NATS_TLS_KEY_FILE)".to_string()
+        });
+        p.check(self.role == Role::All || !self.nats.url.trim().is_empty(), || {
+            format!(
+                "role {:?} needs nats.url (WIREFEED_NATS_URL): roles other than `all` only make sense against NATS",
                 self.role
-            );
+            )
+        });
+        if let Transport::JetStream { urls } = self.transport() {
+            for u in urls {
+                let scheme_ok = !u.contains("://")
+                    || ["nats://", "tls://", "ws://", "wss://"]
+                        .iter()
+                        .any(|s| u.starts_with(s));
+                p.check(scheme_ok, || {
+                    format!(
+                        "nats.url (WIREFEED_NATS_URL): unsupported scheme in {}",
+                        redact_url(&u)
+                    )
+                });
+            }
         }
-        Ok(())
+        if p.0.is_empty() {
+            Ok(())
+        } else {
+            bail!("invalid configuration:\n  {}", p.0.join("\n  "))
+        }
     }
 
     pub fn quiet_period(&self) -> Duration {
         Duration::from_millis(self.inbox.quiet_period_ms)
     }
 
+    /// The transport, from `nats.url`.
+    pub fn transport(&self) -> Transport {
+        let urls: Vec<String> = self
+            .nats
+            .url
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if urls.is_empty() {
+            Transport::Embedded
+        } else {
+            Transport::JetStream { urls }
+        }
+    }
+
+    /// The durations of the configuration, typed.
+    pub fn durations(&self) -> Durations {
+        Durations {
+            quiet_period: self.quiet_period(),
+            rescan_interval: Duration::from_secs(self.inbox.rescan_interval_secs),
+            ack_wait: Duration::from_secs(self.nats.ack_wait_secs),
+            duplicate_window: Duration::from_secs(self.nats.duplicate_window_secs),
+            output_max_age: Duration::from_secs(self.nats.output_max_age_secs),
+            backlog_interval: Duration::from_secs(self.metrics.backlog_interval_secs),
+            drain_timeout: Duration::from_secs(self.shutdown.drain_timeout_secs),
+        }
+    }
+
+    /// The configuration as `wirefeed config --check` prints it: secrets redacted,
+    /// also the password in a NATS URL.
+    pub fn to_redacted_toml(&self) -> Result<String> {
+        let mut c = self.clone();
+        c.nats.url = redact_url(&c.nats.url);
+        Ok(toml::to_string(&c)?)
+    }
+
     /// Embedded mode: no NATS URL configured.
     pub fn embedded_mode(&self) -> bool {
         self.nats.url.trim().is_empty()
+    }
+}
+
+/// Every duration of the configuration, as a `Duration` (all within the bounds
+/// [`Config::validate`] checks, so arithmetic on them cannot overflow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Durations {
+    pub quiet_period: Duration,
+    pub rescan_interval: Duration,
+    pub ack_wait: Duration,
+    pub duplicate_window: Duration,
+    pub output_max_age: Duration,
+    pub backlog_interval: Duration,
+    pub drain_timeout: Duration,
+}
+
+/// The environment variable that overrides config key `key` (`inbox.dir` →
+/// `WIREFEED_INBOX_DIR`).
+pub fn env_name(key: &str) -> String {
+    format!("WIREFEED_{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+/// Collects every out-of-bounds value, each naming its key and variable.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn bound<T: PartialOrd + std::fmt::Display + Copy>(&mut self, key: &str, v: T, lo: T, hi: T) {
+        if v < lo || v > hi {
+            self.0.push(format!(
+                "{key} ({}) must be between {lo} and {hi}, got {v}",
+                env_name(key)
+            ));
+        }
+    }
+    fn check(&mut self, ok: bool, msg: impl FnOnce() -> String) {
+        if !ok {
+            self.0.push(msg());
+        }
+    }
+}
+
+/// A NATS subject token or dotted prefix: no whitespace, no wildcards, no empty token.
+fn valid_subject_prefix(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|t| {
+            !t.is_empty()
+                && t.chars()
+                    .all(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '*' | '>'))
+        })
+}
+
+/// A JetStream stream name: no whitespace, `.`, `*`, `>`, path separators; at most
+/// 32 characters here (the daemon appends `_PIPELINE`, the server allows 255 but
+/// keeps names short in file paths).
+fn valid_stream_prefix(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 32
+        && s.chars().all(|c| {
+            !c.is_whitespace() && !c.is_control() && !matches!(c, '.' | '*' | '>' | '/' | '\\')
+        })
+}
+
+/// JetStream API error codes that no retry can fix: the configuration has to change.
+const PERMANENT_JS_CODES: &[(u64, &str)] = &[
+    (10074, "nats.replicas (WIREFEED_NATS_REPLICAS) exceeds what this server or cluster can hold: use 1 on a single server"),
+    (10052, "the stream configuration is invalid for this server"),
+    (10058, "a stream of that name exists with a different configuration"),
+    (10065, "the stream subjects overlap another stream's: pick another nats.subject_prefix (WIREFEED_NATS_SUBJECT_PREFIX)"),
+    (10128, "the stream name contains a path separator: fix nats.stream_prefix (WIREFEED_NATS_STREAM_PREFIX)"),
+    (10039, "JetStream is not enabled for this account"),
+    (10076, "JetStream is not enabled on the server"),
+];
+
+/// A stream set-up error that retrying cannot fix (replicas beyond the cluster,
+/// invalid names, JetStream off): what to change, for a clear start-up failure.
+/// `None`: transient (broker away, timeouts) — retry.
+pub fn permanent_setup_error(e: &anyhow::Error) -> Option<String> {
+    use async_nats::jetstream::context::CreateStreamErrorKind as K;
+    for cause in e.chain() {
+        if let Some(err) = cause.downcast_ref::<async_nats::jetstream::context::CreateStreamError>()
+        {
+            if matches!(err.kind(), K::EmptyStreamName | K::InvalidStreamName) {
+                return Some(format!(
+                    "invalid stream name: fix nats.stream_prefix (WIREFEED_NATS_STREAM_PREFIX): {err}"
+                ));
+            }
+        }
+    }
+    // the create error may be wrapped in the text of the update that followed it
+    let text = format!("{e:#}");
+    PERMANENT_JS_CODES.iter().find_map(|(code, what)| {
+        text.contains(&format!("error code {code}"))
+            .then(|| format!("{what} ({text})"))
+    })
+}
+
+fn key_name(section: &Option<String>, key: &str) -> String {
+    match section {
+        Some(s) => format!("{s}.{key}"),
+        None => key.to_string(),
     }
 }
 
@@ -409,24 +700,37 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
             Some(s) => rest == format!("{s}_{k}"),
             None => rest == *k,
         }) else {
-            eprintln!("warning: environment variable {name} is not a wirefeed setting; ignored (see `wirefeed config --default`)");
+            // not eprintln!: it panics when stderr is a closed pipe
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: environment variable {name} is not a wirefeed setting; ignored (see `wirefeed config --default`)"
+            );
             continue;
         };
         let value = match default {
-            Some(toml::Value::Integer(_)) => toml::Value::Integer(
-                raw.trim()
-                    .parse()
-                    .with_context(|| format!("{name}={raw:?}: expected an integer"))?,
-            ),
-            Some(toml::Value::Float(_)) => toml::Value::Float(
-                raw.trim()
-                    .parse()
-                    .with_context(|| format!("{name}={raw:?}: expected a number"))?,
-            ),
+            Some(toml::Value::Integer(_)) => {
+                toml::Value::Integer(raw.trim().parse().with_context(|| {
+                    format!(
+                        "{name}={raw:?} ({}): expected an integer",
+                        key_name(section, key)
+                    )
+                })?)
+            }
+            Some(toml::Value::Float(_)) => {
+                toml::Value::Float(raw.trim().parse().with_context(|| {
+                    format!(
+                        "{name}={raw:?} ({}): expected a number",
+                        key_name(section, key)
+                    )
+                })?)
+            }
             Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match raw.trim() {
                 "1" | "true" | "yes" | "on" => true,
                 "0" | "false" | "no" | "off" => false,
-                _ => bail!("{name}={raw:?}: expected true or false"),
+                _ => bail!(
+                    "{name}={raw:?} ({}): expected true or false",
+                    key_name(section, key)
+                ),
             }),
             _ => toml::Value::String(raw.clone()),
         };
@@ -486,7 +790,7 @@ mod tests {
         assert_eq!(c.nats.url, "nats://127.0.0.1:4222");
         assert_eq!(c.nats.replicas, 3);
         assert_eq!(c.role, Role::Clean);
-        assert_eq!(c.nats.token.as_deref(), Some("s3cret"));
+        assert_eq!(c.nats.token.as_ref().map(Secret::expose), Some("s3cret"));
         assert_eq!(c.inbox.processed_dir, PathBuf::from("/spool/done"));
         let bad = vec![("WIREFEED_NATS_REPLICAS".to_string(), "three".to_string())];
         assert!(Config::load(None, &bad).is_err());

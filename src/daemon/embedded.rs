@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use super::config::{Config, InboxConfig};
 use super::stage::{self, StageError};
 use super::watcher::{self, Claims};
-use super::{files, Health, Stage};
+use super::{files, inbox, Health, Stage};
 use crate::engine::{content_hash, Engine};
 use crate::metrics as m;
 
@@ -34,13 +34,8 @@ struct Ticket {
 impl Ticket {
     fn story_done(&self) {
         if self.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
-            match files::finish(&self.inbox, &self.path, &self.hash) {
-                Ok(()) => tracing::debug!(path = %self.path.display(), "file processed"),
-                Err(e) => {
-                    tracing::error!(path = %self.path.display(), error = %e, "could not move processed file")
-                }
-            }
-            self.claims.release(&self.path);
+            // moves it to processed/; a failed move is retried there, never redone
+            self.claims.finish(&self.inbox, &self.path, &self.hash);
         }
     }
 }
@@ -98,7 +93,7 @@ async fn next<T>(rx: &Shared<T>) -> Option<T> {
 
 fn dead_letter(outbox: &Path, stage: &str, id: &str, error_type: &str, reason: &str, path: &Path) {
     metrics::counter!(m::DEAD_LETTERS, "stage" => stage.to_string(), "reason" => error_type.to_string()).increment(1);
-    let record = json!({"stage": stage, "id": id, "error_type": error_type, "reason": reason, "path": path.display().to_string()});
+    let record = json!({"stage": stage, "id": id, "error_type": error_type, "reason": reason, "path": inbox::shown(path)});
     let file = outbox.join("_dlq").join(stage).join(format!("{id}.json"));
     if let Err(e) = files::write_durably(&file, record.to_string().as_bytes()) {
         tracing::error!(error = %e, "could not write dead letter");
@@ -135,7 +130,7 @@ async fn intake(config: Arc<Config>, claims: Claims, path: PathBuf, tx: &mpsc::S
 }
 
 fn reject(config: &Config, ticket: &Ticket, error_type: &'static str, reason: &str) {
-    tracing::warn!(path = %ticket.path.display(), error_type, reason, "file rejected");
+    tracing::warn!(path = %inbox::shown(&ticket.path), error_type, reason, "file rejected");
     metrics::counter!(m::FILES_REJECTED, "reason" => error_type).increment(1);
     dead_letter(
         &config.embedded.outbox_dir,
@@ -145,16 +140,13 @@ fn reject(config: &Config, ticket: &Ticket, error_type: &'static str, reason: &s
         reason,
         &ticket.path,
     );
-    if let Err(e) = files::reject(
+    ticket.claims.reject(
         &config.inbox,
         &ticket.path,
         &ticket.hash,
         error_type,
         reason,
-    ) {
-        tracing::error!(path = %ticket.path.display(), error = %e, "could not move rejected file");
-    }
-    ticket.claims.release(&ticket.path);
+    );
 }
 
 pub async fn run(
@@ -183,12 +175,7 @@ pub async fn run(
     let tag_rx: Shared<CleanItem> = Arc::new(Mutex::new(tag_rx));
 
     let mut tasks = JoinSet::new();
-    let watch_cfg = watcher::WatchConfig {
-        dir: config.inbox.dir.clone(),
-        quiet: config.quiet_period(),
-        rescan_every: Duration::from_secs(config.inbox.rescan_interval_secs.max(1)),
-        event_queue: config.inbox.event_queue,
-    };
+    let watch_cfg = watcher::WatchConfig::from_config(&config);
     let watcher_task = tokio::spawn(watcher::run(
         watch_cfg,
         claims.clone(),

@@ -1,27 +1,68 @@
 //! File moves the daemon makes: processed/, rejected/ with a `.reason` sidecar, and
 //! durable atomic writes (temp file, fsync, rename, fsync the folder).
+//!
+//! Names are raw bytes: a file keeps its exact name in processed/ and rejected/; only
+//! the sidecar's text shows it escaped ([`super::inbox::escape_name`]). A name that
+//! leaves no room for a suffix within the 255-byte limit (`.reason`, the collision
+//! suffix, the `.<name>.tmp` of a durable write) is shortened, with a hash of the
+//! full name so shortened names stay distinct ([`fit_name`]).
+//!
+//! A move across filesystems (`processed/` on another mount: `EXDEV`) is done as
+//! copy to a temp name in the destination, fsync, rename, fsync the folder, then
+//! remove the source. A crash in between leaves the file in both places; the inbox
+//! copy is then redone, which the content-derived ids make harmless.
 
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use super::config::{InboxConfig, OnSuccess};
+use super::inbox::shown;
+
+/// The longest file name (bytes) on the filesystems the daemon writes to.
+pub const NAME_MAX: usize = 255;
+
+/// `prefix + name + suffix`, shortened to fit [`NAME_MAX`]: when too long, the name is
+/// cut and `~<16 hex of its BLAKE3>` inserted before the suffix.
+pub fn fit_name(prefix: &str, name: &OsStr, suffix: &str) -> OsString {
+    let n = name.as_bytes();
+    let mut out = Vec::with_capacity(NAME_MAX);
+    out.extend_from_slice(prefix.as_bytes());
+    if prefix.len() + n.len() + suffix.len() <= NAME_MAX {
+        out.extend_from_slice(n);
+    } else {
+        let hash = crate::engine::content_hash(n);
+        let tag = format!("~{}", &hash[..16]);
+        let room = NAME_MAX.saturating_sub(prefix.len() + tag.len() + suffix.len());
+        out.extend_from_slice(&n[..room.min(n.len())]);
+        out.extend_from_slice(tag.as_bytes());
+    }
+    out.extend_from_slice(suffix.as_bytes());
+    OsString::from_vec(out)
+}
 
 /// A free destination for `name` in `dir`: the name itself, or with the content hash
 /// appended when a different file already has that name.
-fn destination(dir: &Path, name: &str, hash: &str) -> PathBuf {
-    let plain = dir.join(name);
-    if !plain.exists() {
+fn destination(dir: &Path, name: &OsStr, hash: &str) -> PathBuf {
+    let plain = dir.join(fit_name("", name, ""));
+    if fs::symlink_metadata(&plain).is_err() {
         return plain;
     }
-    dir.join(format!("{name}.{}", &hash[..hash.len().min(16)]))
+    dir.join(fit_name(
+        "",
+        name,
+        &format!(".{}", &hash[..hash.len().min(16)]),
+    ))
 }
 
-fn file_name(path: &Path) -> String {
+fn file_name(path: &Path) -> OsString {
     path.file_name()
-        .map(|n| n.to_string_lossy().to_string())
+        .map(OsStr::to_os_string)
         .unwrap_or_else(|| "unnamed".into())
 }
 
@@ -31,7 +72,7 @@ pub fn finish(cfg: &InboxConfig, path: &Path, hash: &str) -> Result<()> {
         OnSuccess::Delete => match fs::remove_file(path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e).with_context(|| format!("deleting {}", path.display())),
+            Err(e) => Err(e).with_context(|| format!("deleting {}", shown(path))),
         },
         OnSuccess::Move => {
             fs::create_dir_all(&cfg.processed_dir)?;
@@ -51,10 +92,16 @@ pub fn reject(
 ) -> Result<PathBuf> {
     fs::create_dir_all(&cfg.rejected_dir)?;
     let dest = destination(&cfg.rejected_dir, &file_name(path), hash);
-    let sidecar = PathBuf::from(format!("{}.reason", dest.display()));
+    let sidecar = cfg
+        .rejected_dir
+        .join(fit_name("", &file_name(&dest), ".reason"));
+    // every line is one line: the reason and the names are escaped
     let text = format!(
-        "error_type: {error_type}\nreason: {reason}\nblake3: {hash}\nsource: {}\n",
-        path.display()
+        "error_type: {}\nreason: {}\nblake3: {hash}\nsource: {}\nfile: {}\n",
+        super::inbox::escape_name(error_type.as_bytes()),
+        super::inbox::escape_name(reason.as_bytes()),
+        shown(path),
+        shown(&dest),
     );
     write_durably(&sidecar, text.as_bytes())?;
     rename_durably(path, &dest)?;
@@ -66,14 +113,77 @@ fn rename_durably(from: &Path, to: &Path) -> Result<()> {
         Ok(()) => {}
         // already moved by an earlier attempt (e.g. before a crash)
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => return move_across(from, to),
         Err(e) => {
-            return Err(e).with_context(|| format!("moving {} to {}", from.display(), to.display()))
+            return Err(e).with_context(|| format!("moving {} to {}", shown(from), shown(to)))
         }
     }
     if let Some(dir) = to.parent() {
         sync_dir(dir);
     }
     Ok(())
+}
+
+/// A move to another filesystem: copy (durably, under a temp name), then remove.
+/// Symlinks and other non-regular entries (refused ones) are recreated as what they
+/// are, never followed.
+fn move_across(from: &Path, to: &Path) -> Result<()> {
+    let md = match fs::symlink_metadata(from) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", shown(from))),
+    };
+    let dir = to.parent().context("destination has no parent")?;
+    let tmp = dir.join(fit_name(".", &file_name(to), ".tmp"));
+    let ctx = || {
+        format!(
+            "copying {} to {} (another filesystem)",
+            shown(from),
+            shown(to)
+        )
+    };
+    let _ = fs::remove_file(&tmp);
+    if md.file_type().is_symlink() {
+        let target = fs::read_link(from).with_context(ctx)?;
+        std::os::unix::fs::symlink(target, &tmp).with_context(ctx)?;
+    } else if md.is_file() {
+        let mut src = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(from)
+            .with_context(ctx)?;
+        let mut dst = fs::File::create(&tmp).with_context(ctx)?;
+        std::io::copy(&mut src, &mut dst).with_context(ctx)?;
+        dst.sync_all().with_context(ctx)?;
+        let _ = dst.set_permissions(fs::Permissions::from_mode(md.mode() & 0o7777));
+    } else {
+        anyhow::bail!(
+            "cannot move {} to another filesystem: not a regular file or link",
+            shown(from)
+        );
+    }
+    fs::rename(&tmp, to).with_context(ctx)?;
+    sync_dir(dir);
+    match fs::remove_file(from) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("removing {} after copying it", shown(from)))
+        }
+    }
+    if let Some(src_dir) = from.parent() {
+        sync_dir(src_dir);
+    }
+    Ok(())
+}
+
+/// Whether `a` and `b` (folders; created if missing) are on different filesystems,
+/// so moves between them are copies. Logged at start-up.
+pub fn crosses_filesystems(a: &Path, b: &Path) -> Option<bool> {
+    let _ = fs::create_dir_all(b);
+    let da = fs::metadata(a).ok()?.dev();
+    let db = fs::metadata(b).ok()?.dev();
+    Some(da != db)
 }
 
 fn sync_dir(dir: &Path) {
@@ -87,14 +197,13 @@ fn sync_dir(dir: &Path) {
 pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("path has no parent")?;
     fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp", file_name(path)));
+    let tmp = dir.join(fit_name(".", &file_name(path), ".tmp"));
     {
-        let mut f =
-            fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let mut f = fs::File::create(&tmp).with_context(|| format!("creating {}", shown(&tmp)))?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
-    fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("renaming into {}", shown(path)))?;
     sync_dir(dir);
     Ok(())
 }

@@ -26,7 +26,7 @@ use super::config::{Config, NatsConfig};
 use super::embedded::StageTimer;
 use super::stage::{self, StageError};
 use super::watcher::{self, Claims};
-use super::{files, Health, Stage};
+use super::{files, inbox, Health, Stage};
 use crate::engine::{content_hash, Engine};
 use crate::metrics as m;
 
@@ -114,13 +114,13 @@ pub async fn connect(cfg: &NatsConfig, health: Arc<Health>) -> Result<async_nats
             }
         });
     if let (Some(u), Some(p)) = (&cfg.user, &cfg.password) {
-        opts = opts.user_and_password(u.clone(), p.clone());
+        opts = opts.user_and_password(u.clone(), p.expose().to_string());
     }
     if let Some(t) = &cfg.token {
-        opts = opts.token(t.clone());
+        opts = opts.token(t.expose().to_string());
     }
     if let Some(seed) = &cfg.nkey {
-        opts = opts.nkey(seed.clone());
+        opts = opts.nkey(seed.expose().to_string());
     }
     if let Some(creds) = &cfg.creds_file {
         opts = opts
@@ -581,10 +581,8 @@ async fn intake(
     // the watcher is a stage too: received = files read, processed = published
     let timer = StageTimer::start("watcher", false);
     let hash = content_hash(&bytes);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+    // escaped: a name reaches headers and message ids only through inbox::escape_name
+    let name = inbox::shown_name(&path);
     // Pre-check with the clean function: a file that can never be processed is
     // rejected here, where the file is, with its reason.
     let verdict = if bytes.len() > cfg.inbox.max_file_bytes {
@@ -598,7 +596,7 @@ async fn intake(
     };
     if let Err(err) = verdict {
         let (kind, reason) = (err.kind(), err.to_string());
-        tracing::warn!(path = %path.display(), error_type = kind, reason = %reason, "file rejected");
+        tracing::warn!(path = %inbox::shown(&path), error_type = kind, reason = %reason, "file rejected");
         timer.failed(kind);
         // the file name is part of the id: two bad files with the same bytes are two
         // dead letters, while a re-rejection after a crash is still stored once
@@ -607,11 +605,10 @@ async fn intake(
         if publish_until_acked(&js, names.dead_letter("clean"), publish, &shutdown).await {
             metrics::counter!(m::DEAD_LETTERS, "stage" => "clean", "reason" => kind).increment(1);
             metrics::counter!(m::FILES_REJECTED, "reason" => kind).increment(1);
-            if let Err(e) = files::reject(&cfg.inbox, &path, &hash, kind, &reason) {
-                tracing::error!(path = %path.display(), error = %e, "could not move rejected file");
-            }
+            claims.reject(&cfg.inbox, &path, &hash, kind, &reason);
+        } else {
+            claims.release(&path);
         }
-        claims.release(&path);
         return;
     }
     let publish = Publish::build()
@@ -623,11 +620,11 @@ async fn intake(
     if publish_until_acked(&js, names.raw(), publish, &shutdown).await {
         timer.processed();
         metrics::counter!(m::FILES_PUBLISHED).increment(1);
-        if let Err(e) = files::finish(&cfg.inbox, &path, &hash) {
-            tracing::error!(path = %path.display(), error = %e, "could not move processed file");
-        }
+        // a failed move is retried by the claims, never republished
+        claims.finish(&cfg.inbox, &path, &hash);
+    } else {
+        claims.release(&path);
     }
-    claims.release(&path);
 }
 
 pub async fn run(
@@ -644,6 +641,9 @@ pub async fn run(
         match ensure_streams(&js, &cfg.nats, &names).await {
             Ok(()) => break,
             Err(e) => {
+                if let Some(why) = super::config::permanent_setup_error(&e) {
+                    anyhow::bail!("cannot set up the JetStream streams: {why}");
+                }
                 tracing::warn!(error = %format!("{e:#}"), "streams not ready; retrying");
                 if *shutdown.borrow() {
                     return Ok(());
@@ -700,12 +700,7 @@ pub async fn run(
         files::remove_stale_temps(&cfg.inbox.rejected_dir);
         let claims = Claims::default();
         let (tx, mut rx) = mpsc::channel::<PathBuf>(cfg.inbox.publish_window);
-        let watch_cfg = watcher::WatchConfig {
-            dir: cfg.inbox.dir.clone(),
-            quiet: cfg.quiet_period(),
-            rescan_every: Duration::from_secs(cfg.inbox.rescan_interval_secs.max(1)),
-            event_queue: cfg.inbox.event_queue,
-        };
+        let watch_cfg = watcher::WatchConfig::from_config(&cfg);
         intake_tasks.spawn({
             let (claims, shutdown, running) = (
                 claims.clone(),

@@ -15,6 +15,7 @@ pub mod config;
 pub mod embedded;
 pub mod files;
 pub mod http;
+pub mod inbox;
 pub mod jetstream;
 pub mod stage;
 pub mod watcher;
@@ -118,7 +119,13 @@ pub async fn run(
             }
         });
         if !config.metrics.listen.is_empty() {
-            http::serve(&config.metrics.listen, handle, health.clone()).await?;
+            http::serve(
+                &config.metrics.listen,
+                config.metrics.max_connections,
+                handle,
+                health.clone(),
+            )
+            .await?;
         }
     }
     if !config.role.runs_watcher() {
@@ -130,7 +137,7 @@ pub async fn run(
         health.streams_ready.store(true, Ordering::SeqCst);
         embedded::run(config, engine, health, shutdown).await
     } else {
-        tracing::info!(url = %config.nats.url, role = ?config.role, "starting in jetstream mode");
+        tracing::info!(url = %config::redact_url(&config.nats.url), role = ?config.role, "starting in jetstream mode");
         jetstream::run(config, engine, health, shutdown).await
     }
 }

@@ -288,6 +288,11 @@ pub struct DaemonOpts {
     pub env: Vec<(String, String)>,
     /// Serve /metrics and /readyz on a private port.
     pub metrics: bool,
+    /// Run the daemon under this uid/gid (the tests run as root; an unprivileged
+    /// daemon is how a file it cannot read is made).
+    pub uid: Option<u32>,
+    /// Soft and hard limit of open files for the daemon.
+    pub nofile: Option<u64>,
 }
 
 impl DaemonOpts {
@@ -304,6 +309,8 @@ impl DaemonOpts {
                 ("WIREFEED_METRICS_BACKLOG_INTERVAL_SECS".into(), "1".into()),
             ],
             metrics: true,
+            uid: None,
+            nofile: None,
         }
     }
     pub fn env(mut self, k: &str, v: &str) -> Self {
@@ -385,6 +392,27 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
+        {
+            use std::os::unix::process::CommandExt;
+            if let Some(uid) = self.opts.uid {
+                cmd.uid(uid).gid(uid);
+            }
+            if let Some(n) = self.opts.nofile {
+                // SAFETY: setrlimit is async-signal-safe; nothing else runs before exec
+                unsafe {
+                    cmd.pre_exec(move || {
+                        let lim = libc::rlimit {
+                            rlim_cur: n,
+                            rlim_max: n,
+                        };
+                        if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+            }
+        }
         self.child = Some(cmd.spawn().expect("spawning wirefeed run"));
         self.starts += 1;
     }

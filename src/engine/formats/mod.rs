@@ -45,6 +45,12 @@ pub struct Extracted {
 /// Detect the format from the content and extract headline, body and metadata.
 pub fn extract(text: &str) -> Result<Extracted, EngineError> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    if let Some(kind) = bare_json(trimmed) {
+        return Err(EngineError::Malformed {
+            format: "json",
+            detail: format!("a bare JSON {kind}, not an article"),
+        });
+    }
     let mut ex = match trimmed.as_bytes().first() {
         Some(b'{') | Some(b'[') if looks_like_json(trimmed) => ninjs::extract(trimmed)?,
         Some(b'<') => extract_markup(trimmed)?,
@@ -52,7 +58,9 @@ pub fn extract(text: &str) -> Result<Extracted, EngineError> {
         _ => text::extract(text),
     };
     finish(&mut ex);
-    if ex.headline.is_none() && ex.paragraphs.iter().all(|p| p.is_empty()) {
+    // no letter or digit anywhere (`[[[[`, a row of dashes): no text to speak of
+    let wordless = |s: &str| !s.chars().any(char::is_alphanumeric);
+    if ex.headline.as_deref().is_none_or(wordless) && ex.paragraphs.iter().all(|p| wordless(p)) {
         return Err(match ex.format {
             Format::Ninjs => EngineError::NoTextBody { format: "ninjs" },
             Format::Nitf => EngineError::NoTextBody { format: "nitf" },
@@ -61,6 +69,24 @@ pub fn extract(text: &str) -> Result<Extracted, EngineError> {
         });
     }
     Ok(ex)
+}
+
+/// A whole input that is one JSON value other than an object or a list holding one
+/// (`null`, `true`, `42`, `"text"`, `[1, 2]`): its kind, for the rejection.
+fn bare_json(s: &str) -> Option<&'static str> {
+    let first = *s.as_bytes().first()?;
+    if !matches!(first, b'n' | b't' | b'f' | b'-' | b'0'..=b'9' | b'"' | b'[') {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(s).ok()?;
+    match v {
+        serde_json::Value::Null => Some("null"),
+        serde_json::Value::Bool(_) => Some("boolean"),
+        serde_json::Value::Number(_) => Some("number"),
+        serde_json::Value::String(_) => Some("string"),
+        serde_json::Value::Array(a) if !a.iter().any(|x| x.is_object()) => Some("array"),
+        _ => None,
+    }
 }
 
 /// `{"…` / `{}` / `[{…`: JSON rather than prose that opens with a brace

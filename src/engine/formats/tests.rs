@@ -536,3 +536,30 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn bare_json_values_and_wordless_inputs_are_no_articles() {
+    for input in [
+        "null",
+        " null\n",
+        "true",
+        "42",
+        "-1.5",
+        "\"a quoted line\"",
+        "[1, 2]",
+        "[]",
+    ] {
+        match extract(input) {
+            Err(EngineError::Malformed { format: "json", .. }) => {}
+            other => panic!("{input:?}: {other:?}"),
+        }
+    }
+    for input in ["[[[[", "]]]]", "{{{{", "----\n\n****", "[[[[\n[[[["] {
+        assert!(extract(input).is_err(), "{input:?} became an article");
+    }
+    // prose that opens like a JSON literal is still prose
+    let ex = extract("null and void: the council voted the deal down on Tuesday.").unwrap();
+    assert_eq!(ex.format, Format::Text);
+    let ex = extract("42 people were rescued from the flooded valley overnight.").unwrap();
+    assert_eq!(ex.format, Format::Text);
+}
