@@ -39,6 +39,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::data::DataFile;
 use crate::engine::entities::Gazetteer;
@@ -50,35 +51,30 @@ use crate::model::{TaggedArticle, TermHit, TopicDecision};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TopicFile {
-    id: String,
+    id: Spanned<String>,
     label: String,
     #[serde(default)]
     description: String,
     #[serde(default)]
-    media_topics: Vec<String>,
-    threshold: f64,
-    #[serde(default = "default_headline_weight")]
-    headline_weight: f64,
-    #[serde(default = "one")]
-    lead_weight: f64,
-    #[serde(default = "default_body_cap")]
-    body_cap: u32,
+    media_topics: Vec<Spanned<String>>,
+    threshold: Spanned<f64>,
     #[serde(default)]
-    require: Vec<RequireFile>,
+    headline_weight: Option<Spanned<f64>>,
     #[serde(default)]
-    exclude: Vec<ExcludeFile>,
-    groups: BTreeMap<String, GroupFile>,
+    lead_weight: Option<Spanned<f64>>,
+    #[serde(default)]
+    body_cap: Option<Spanned<u32>>,
+    #[serde(default)]
+    require: Vec<Spanned<RequireFile>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<ExcludeFile>>,
+    #[serde(default)]
+    groups: BTreeMap<Spanned<String>, Spanned<GroupFile>>,
 }
 
-fn default_headline_weight() -> f64 {
-    3.0
-}
-fn one() -> f64 {
-    1.0
-}
-fn default_body_cap() -> u32 {
-    6
-}
+const DEFAULT_HEADLINE_WEIGHT: f64 = 3.0;
+const DEFAULT_LEAD_WEIGHT: f64 = 1.0;
+const DEFAULT_BODY_CAP: u32 = 6;
 fn one_u32() -> u32 {
     1
 }
@@ -86,49 +82,49 @@ fn one_u32() -> u32 {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RequireFile {
-    groups: Vec<String>,
+    groups: Vec<Spanned<String>>,
     #[serde(default = "one_u32")]
     min_hits: u32,
     #[serde(default = "one_u32")]
     min_sentences: u32,
     #[serde(default)]
-    min_share: f64,
+    min_share: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExcludeFile {
-    group: String,
+    group: Spanned<String>,
     #[serde(default = "one_u32")]
     min_hits: u32,
     /// Only veto when the group outweighs this many hits of the named groups.
     #[serde(default)]
-    unless_group: Option<String>,
+    unless_group: Option<Spanned<String>>,
     #[serde(default)]
     unless_min_hits: u32,
     /// Also keep the topic when the named group has at least as many hits as the
     /// excluding group (the other subject does not dominate).
     #[serde(default)]
-    unless_more: bool,
+    unless_more: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GroupFile {
-    weight: f64,
+    weight: Spanned<f64>,
     #[serde(default)]
-    near: Option<String>,
+    near: Option<Spanned<String>>,
     #[serde(default = "one_u32")]
     near_window: u32,
     #[serde(default)]
-    terms: BTreeMap<String, Vec<String>>,
+    terms: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
     /// Gazetteer entities that count as terms of the group, in every language.
     #[serde(default)]
-    entities: Vec<String>,
+    entities: Vec<Spanned<String>>,
     /// Gazetteer entities together with every entity `within` them (a country, its
     /// regions, cities, officials and bodies).
     #[serde(default)]
-    entities_within: Vec<String>,
+    entities_within: Vec<Spanned<String>>,
 }
 
 /// A compiled topic.
@@ -147,6 +143,8 @@ pub struct Topic {
     excludes: Vec<Exclude>,
     /// Data file it came from.
     pub source: String,
+    /// Byte offset of the id in that file.
+    id_at: usize,
 }
 
 /// A weighted term group of a topic.
@@ -162,6 +160,8 @@ pub struct Group {
     pub terms: Vec<(String, String)>,
     /// Gazetteer entity index of each anchor term, in the order they follow `terms`.
     entity_terms: Vec<u32>,
+    /// Byte offset in the topic file of each listed term (for error positions).
+    term_spans: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -198,13 +198,6 @@ pub struct Topics {
     entity_slots: BTreeMap<String, Vec<usize>>,
 }
 
-/// 1-based line of the first occurrence of `needle` in `text` (0 if absent).
-fn line_of(text: &str, needle: &str) -> usize {
-    text.find(needle)
-        .map(|i| text[..i].matches('\n').count() + 1)
-        .unwrap_or(0)
-}
-
 fn is_lang_code(s: &str) -> bool {
     (s.len() == 2 || s.len() == 3) && s.chars().all(|c| c.is_ascii_lowercase())
 }
@@ -231,67 +224,87 @@ impl Topic {
             }
         };
         let before = errors.len();
-        let err =
-            |needle: &str, msg: String| DataError::new(&file.name, line_of(text, needle), msg);
-        if !is_id(&raw.id) {
+        let err = |at: usize, msg: String| DataError::at(file, at, msg);
+        let id = raw.id.get_ref();
+        if !is_id(id) {
             errors.push(err(
-                "id",
-                format!("topic id {:?} must be [a-z0-9_]+", raw.id),
+                raw.id.span().start,
+                format!("topic id {id:?} must be [a-z0-9_]+"),
             ));
         }
-        if raw.threshold.is_nan() || raw.threshold <= 0.0 {
-            errors.push(err("threshold", "threshold must be > 0".into()));
-        }
-        if raw.headline_weight < 0.0 || raw.lead_weight < 0.0 {
+        let threshold = *raw.threshold.get_ref();
+        if threshold.is_nan() || threshold <= 0.0 {
             errors.push(err(
-                "weight",
-                "headline_weight and lead_weight must be >= 0".into(),
+                raw.threshold.span().start,
+                "threshold must be > 0".into(),
             ));
         }
-        if raw.body_cap == 0 {
-            errors.push(err("body_cap", "body_cap must be >= 1".into()));
+        let value =
+            |v: &Option<Spanned<f64>>, default: f64| v.as_ref().map_or(default, |v| *v.get_ref());
+        let headline_weight = value(&raw.headline_weight, DEFAULT_HEADLINE_WEIGHT);
+        let lead_weight = value(&raw.lead_weight, DEFAULT_LEAD_WEIGHT);
+        for (v, key) in [
+            (&raw.headline_weight, "headline_weight"),
+            (&raw.lead_weight, "lead_weight"),
+        ] {
+            if let Some(v) = v {
+                if !(*v.get_ref() >= 0.0) {
+                    errors.push(err(v.span().start, format!("{key} must be >= 0")));
+                }
+            }
+        }
+        let body_cap = raw
+            .body_cap
+            .as_ref()
+            .map_or(DEFAULT_BODY_CAP, |v| *v.get_ref());
+        if let Some(v) = raw.body_cap.as_ref().filter(|v| *v.get_ref() == 0) {
+            errors.push(err(v.span().start, "body_cap must be >= 1".into()));
         }
         for uri in &raw.media_topics {
-            if !uri.starts_with("http://") && !uri.starts_with("https://") {
+            let u = uri.get_ref();
+            if !u.starts_with("http://") && !u.starts_with("https://") {
                 errors.push(err(
-                    uri,
-                    format!("media topic {uri:?} is not an http(s) URI"),
+                    uri.span().start,
+                    format!("media topic {u:?} is not an http(s) URI"),
                 ));
             }
         }
         if raw.groups.is_empty() {
-            errors.push(err(
-                "[groups",
-                "a topic needs at least one [groups.<name>]".into(),
-            ));
+            errors.push(err(0, "a topic needs at least one [groups.<name>]".into()));
         }
-        let names: Vec<&String> = raw.groups.keys().collect();
-        let index = |g: &str| names.iter().position(|n| n.as_str() == g);
+        let names: Vec<&str> = raw.groups.keys().map(|k| k.get_ref().as_str()).collect();
+        let index = |g: &str| names.iter().position(|n| *n == g);
         let mut groups = Vec::new();
-        for (name, g) in &raw.groups {
-            if !g.weight.is_finite() {
+        for (key, g) in &raw.groups {
+            let name = key.get_ref();
+            let group_at = key.span().start;
+            let g = g.get_ref();
+            if !g.weight.get_ref().is_finite() {
                 errors.push(err(
-                    &format!("groups.{name}"),
+                    g.weight.span().start,
                     format!("group {name}: weight must be a number"),
                 ));
             }
             let mut terms = Vec::new();
-            for (lang, list) in &g.terms {
+            let mut term_spans = Vec::new();
+            for (lang_key, list) in &g.terms {
+                let lang = lang_key.get_ref();
                 if !is_lang_code(lang) {
                     errors.push(err(
-                        &format!("terms.{lang}"),
+                        lang_key.span().start,
                         format!("group {name}: {lang:?} is not an ISO 639 language code"),
                     ));
                 } else if languages.get(lang).is_none() {
                     errors.push(err(
-                        &format!("terms.{lang}"),
+                        lang_key.span().start,
                         format!(
                             "group {name}: no language model for {lang:?} (add data/languages/{lang}.toml)"
                         ),
                     ));
                 }
                 for t in list {
-                    terms.push((lang.clone(), t.clone()));
+                    terms.push((lang.clone(), t.get_ref().clone()));
+                    term_spans.push(t.span().start);
                 }
             }
             let mut entity_terms: Vec<u32> = Vec::new();
@@ -301,12 +314,12 @@ impl Topic {
                 .map(|e| (e, false))
                 .chain(g.entities_within.iter().map(|e| (e, true)));
             for (id, with_members) in anchors {
-                match gazetteer.entity_index(id) {
+                match gazetteer.entity_index(id.get_ref()) {
                     Some(i) if with_members => entity_terms.extend(gazetteer.with_members(i)),
                     Some(i) => entity_terms.push(i),
                     None => errors.push(err(
-                        &format!("\"{id}\""),
-                        format!("group {name}: unknown gazetteer entity {id:?}"),
+                        id.span().start,
+                        format!("group {name}: unknown gazetteer entity {:?}", id.get_ref()),
                     )),
                 }
             }
@@ -317,17 +330,20 @@ impl Topic {
             }
             if terms.is_empty() {
                 errors.push(err(
-                    &format!("groups.{name}"),
-                    format!("group {name} has no terms"),
+                    group_at,
+                    format!("group {name} has no terms or entities"),
                 ));
             }
             let near = match &g.near {
-                Some(n) => match index(n) {
-                    Some(i) if n != name => Some(i),
+                Some(n) => match index(n.get_ref()) {
+                    Some(i) if n.get_ref() != name => Some(i),
                     _ => {
                         errors.push(err(
-                            &format!("near = \"{n}\""),
-                            format!("group {name}: near names unknown or same group {n:?}"),
+                            n.span().start,
+                            format!(
+                                "group {name}: near names unknown or same group {:?}",
+                                n.get_ref()
+                            ),
                         ));
                         None
                     }
@@ -336,66 +352,80 @@ impl Topic {
             };
             groups.push(Group {
                 name: name.clone(),
-                weight: g.weight,
+                weight: *g.weight.get_ref(),
                 near,
                 near_window: g.near_window,
                 terms,
                 entity_terms,
+                term_spans,
             });
         }
         let mut requires = Vec::new();
         for r in &raw.require {
+            let at = r.span().start;
+            let r = r.get_ref();
             let mut ids = Vec::new();
             for g in &r.groups {
-                match index(g) {
+                match index(g.get_ref()) {
                     Some(i) => ids.push(i),
                     None => errors.push(err(
-                        &format!("\"{g}\""),
-                        format!("require names unknown group {g:?}"),
+                        g.span().start,
+                        format!("require names unknown group {:?}", g.get_ref()),
                     )),
                 }
             }
             if r.groups.is_empty() {
-                errors.push(err(
-                    "[[require]]",
-                    "require needs at least one group".into(),
-                ));
+                errors.push(err(at, "require needs at least one group".into()));
             }
-            if !(0.0..=1.0).contains(&r.min_share) {
-                errors.push(err("min_share", "min_share must be between 0 and 1".into()));
+            let min_share = r.min_share.as_ref().map_or(0.0, |m| *m.get_ref());
+            if let Some(m) = r
+                .min_share
+                .as_ref()
+                .filter(|_| !(0.0..=1.0).contains(&min_share))
+            {
+                errors.push(err(
+                    m.span().start,
+                    "min_share must be between 0 and 1".into(),
+                ));
             }
             requires.push(Require {
                 groups: ids,
                 min_hits: r.min_hits,
                 min_sentences: r.min_sentences,
-                min_share: r.min_share,
+                min_share,
             });
         }
         let mut excludes = Vec::new();
         for x in &raw.exclude {
-            let group = index(&x.group);
+            let x = x.get_ref();
+            let group = index(x.group.get_ref());
             if group.is_none() {
                 errors.push(err(
-                    &format!("\"{}\"", x.group),
-                    format!("exclude names unknown group {:?}", x.group),
+                    x.group.span().start,
+                    format!("exclude names unknown group {:?}", x.group.get_ref()),
                 ));
             }
             let unless = match &x.unless_group {
-                Some(u) => match index(u) {
+                Some(u) => match index(u.get_ref()) {
                     Some(i) => Some((i, x.unless_min_hits.max(1))),
                     None => {
                         errors.push(err(
-                            &format!("\"{u}\""),
-                            format!("exclude names unknown group {u:?}"),
+                            u.span().start,
+                            format!("exclude names unknown group {:?}", u.get_ref()),
                         ));
                         None
                     }
                 },
                 None => None,
             };
-            if x.unless_more && x.unless_group.is_none() {
+            let unless_more = x.unless_more.as_ref().is_some_and(|u| *u.get_ref());
+            if let Some(u) = x
+                .unless_more
+                .as_ref()
+                .filter(|_| unless_more && x.unless_group.is_none())
+            {
                 errors.push(err(
-                    "unless_more",
+                    u.span().start,
                     "unless_more needs an unless_group to compare with".into(),
                 ));
             }
@@ -404,7 +434,7 @@ impl Topic {
                     group,
                     min_hits: x.min_hits.max(1),
                     unless,
-                    unless_more: x.unless_more,
+                    unless_more,
                 });
             }
         }
@@ -412,14 +442,19 @@ impl Topic {
             return None;
         }
         Some(Topic {
-            id: raw.id,
+            id_at: raw.id.span().start,
+            id: raw.id.into_inner(),
             label: raw.label,
             description: raw.description,
-            media_topics: raw.media_topics,
-            threshold: raw.threshold,
-            headline_weight: raw.headline_weight,
-            lead_weight: raw.lead_weight,
-            body_cap: raw.body_cap,
+            media_topics: raw
+                .media_topics
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            threshold,
+            headline_weight,
+            lead_weight,
+            body_cap,
             groups,
             requires,
             excludes,
@@ -493,9 +528,9 @@ impl Topics {
         for file in files {
             if let Some(t) = Topic::compile(file, gazetteer, languages, &mut errors) {
                 if let Some(other) = topics.iter().find(|o| o.id == t.id) {
-                    errors.push(DataError::new(
-                        &file.name,
-                        line_of(&file.text, "id"),
+                    errors.push(DataError::at(
+                        file,
+                        t.id_at,
                         format!("topic id {:?} is already defined in {}", t.id, other.source),
                     ));
                 } else {
@@ -536,16 +571,16 @@ impl Topics {
             Err((i, e)) => {
                 let slot = slots[i];
                 let t = &topics[slot.topic];
-                let text = files
-                    .iter()
-                    .find(|f| f.name == t.source)
-                    .map(|f| f.text.as_str())
-                    .unwrap_or("");
-                errors.push(DataError::new(
-                    &t.source,
-                    line_of(text, &all_terms[i].0),
-                    format!("group {}: {}", t.groups[slot.group].name, e.0),
-                ));
+                let group = &t.groups[slot.group];
+                let at = group.term_spans.get(slot.term).copied().unwrap_or(0);
+                match files.iter().find(|f| f.name == t.source) {
+                    Some(f) => errors.push(DataError::at(
+                        f,
+                        at,
+                        format!("group {}: {}", group.name, e.0),
+                    )),
+                    None => errors.push(DataError::new(&t.source, 0, e.0)),
+                }
                 return Err(errors);
             }
         };
