@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -199,7 +199,7 @@ pub fn run(
     engine: &Engine,
     rows: &[Row],
     labels: &Path,
-    figures: &PathBuf,
+    figures: &Path,
     verbose: bool,
 ) -> Result<()> {
     let base = labels.parent().unwrap_or(Path::new("."));
