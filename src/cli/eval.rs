@@ -23,6 +23,10 @@ pub struct EvalArgs {
     /// List every wrong decision with the file path and the decision's reason.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Also score reported figures against this annotation CSV
+    /// (id,category,number,kind,who,evidence); see `eval_figures`.
+    #[arg(long, value_name = "FIGURES_CSV")]
+    pub figures: Option<PathBuf>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -248,6 +252,9 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     }
     for f in &report.failed_inputs {
         eprintln!("error: {f}");
+    }
+    if let Some(figures) = &args.figures {
+        super::eval_figures::run(&engine, &rows, &args.labels, figures, args.verbose)?;
     }
     Ok(ExitCode::SUCCESS)
 }

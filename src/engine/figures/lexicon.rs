@@ -23,6 +23,9 @@ pub(super) enum Script {
     Arabic,
     Latin,
     Cyrillic,
+    /// Chinese characters: no spaces between words, so every character is a token
+    /// (in the text and in the lexicon's phrases alike).
+    Han,
 }
 
 // ---------------------------------------------------------------- TOML schema
@@ -136,6 +139,14 @@ struct Words {
     /// Abbreviations whose trailing '.' does not end a sentence ("mr", "тыс").
     #[serde(default)]
     abbreviations: Vec<Spanned<String>>,
+    /// Words opening a range whose ends are joined by a plain conjunction
+    /// ("between 30 and 70", "zwischen 30 und 70"); see `range` for "30 to 70".
+    #[serde(default)]
+    between: Vec<Spanned<String>>,
+    /// Case endings written after a number with a hyphen or apostrophe ("695-ін",
+    /// "200'den"): part of the number, not a word of their own.
+    #[serde(default)]
+    number_suffixes: Vec<Spanned<String>>,
 }
 
 // ---------------------------------------------------------------- compiled form
@@ -152,6 +163,8 @@ pub(super) mod flag {
     pub const YEAR_BEFORE: u16 = 128;
     pub const RANGE: u16 = 256;
     pub const SUBSET: u16 = 512;
+    pub const BETWEEN: u16 = 1024;
+    pub const SUFFIX: u16 = 2048;
 }
 
 /// Everything one phrase means. A phrase may carry several senses ("тысячи" is both a
@@ -225,9 +238,42 @@ pub(super) struct Lexicon {
 
 /// Shortest stem accepted: shorter prefixes would match half the vocabulary.
 const MIN_STEM_CHARS: usize = 3;
+/// Shortest stem for a phrase's later tokens, which only match after the first.
+const MIN_LATER_STEM_CHARS: usize = 2;
 /// A proclitic is only stripped if more than this much of the word remains (exactly
 /// this much after a conjunction).
 const MIN_REMAINDER_CHARS: usize = 2;
+
+/// Split a folded phrase the way the tokenizer splits text: at spaces, hyphens and
+/// apostrophes ("forces de l'ordre", "п'ятеро"), and between Chinese characters.
+fn phrase_tokens(folded: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for part in folded.split(|c: char| c.is_whitespace() || c == '-' || is_apostrophe(c)) {
+        let mut rest = part;
+        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| super::scan::is_han(c)) {
+            if i > 0 {
+                out.push(&rest[..i]);
+            }
+            let end = i + c.len_utf8();
+            // a stem marker stays with its character ("死*")
+            let end = if rest[end..].starts_with('*') {
+                end + 1
+            } else {
+                end
+            };
+            out.push(&rest[i..end]);
+            rest = &rest[end..];
+        }
+        if !rest.is_empty() {
+            out.push(rest);
+        }
+    }
+    out
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '’' | 'ʼ' | '`')
+}
 
 fn line_of(text: &str, byte: usize) -> usize {
     text[..byte.min(text.len())].matches('\n').count() + 1
@@ -256,10 +302,14 @@ impl Builder<'_> {
         let raw = entry.get_ref();
         let folded = fold(raw);
         let mut pats = Vec::new();
-        for tok in folded.split(|c: char| c.is_whitespace() || c == '-') {
-            if tok.is_empty() {
-                continue;
-            }
+        for (n, tok) in phrase_tokens(&folded).into_iter().enumerate() {
+            // the first token anchors the phrase; a later one may be a shorter stem
+            // ("жарақат ал*": "ал-ды", "ал-ған")
+            let min_stem = if n == 0 {
+                MIN_STEM_CHARS
+            } else {
+                MIN_LATER_STEM_CHARS
+            };
             let (body, stem) = match tok.strip_suffix('*') {
                 Some(b) => (b, true),
                 None => (tok, false),
@@ -272,12 +322,10 @@ impl Builder<'_> {
                 return None;
             }
             if stem {
-                if body.chars().count() < MIN_STEM_CHARS {
+                if body.chars().count() < min_stem {
                     self.err(
                         entry.span(),
-                        format!(
-                            "stem {raw:?} too short: at least {MIN_STEM_CHARS} letters before '*'"
-                        ),
+                        format!("stem {raw:?} too short: at least {min_stem} letters before '*'"),
                     );
                     return None;
                 }
@@ -451,6 +499,8 @@ impl Lexicon {
             (&words.year_before, flag::YEAR_BEFORE),
             (&words.range, flag::RANGE),
             (&words.subset, flag::SUBSET),
+            (&words.between, flag::BETWEEN),
+            (&words.number_suffixes, flag::SUFFIX),
         ] {
             for e in list {
                 b.add(e, |s| {

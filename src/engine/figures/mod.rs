@@ -1,9 +1,11 @@
 //! Reported figures: counts of killed, injured, arrested and displaced people stated
 //! in an article, in any language that has a lexicon in `data/figures/`.
 //!
-//! Per sentence: fold → tokenise → match lexicon phrases (triggers, who-words,
-//! number words, vague quantities, qualifiers) → assemble quantities → pair each
-//! quantity with the nearest category trigger in the same clause → attach who.
+//! Per sentence: fold → tokenise (Chinese one character per token) → match lexicon
+//! phrases (triggers, who-words, number words, vague quantities, qualifiers) →
+//! assemble quantities (digit groups, scale words, number words, ranges as their lower
+//! bound) → pair each quantity with the nearest category trigger in the same clause →
+//! let lists and subsets share a trigger stated once → attach who.
 //! A number with no trigger close by is never reported: that alone rules out most
 //! years, prices and "70 aircraft"; explicit checks handle dates, ages, units,
 //! percentages, times and phone numbers that do sit next to a trigger.
@@ -25,6 +27,9 @@ use scan::{Kind, Token};
 const MAX_TRIGGER_GAP: usize = 3;
 /// Extra distance for crossing a coordination ("… killed 5 and injured 10").
 const CONJ_PENALTY: usize = 2;
+/// Most words of an "including …" aside between a number and its trigger that do
+/// not count as distance.
+const MAX_ASIDE_WORDS: usize = 3;
 /// Most non-filler words between a figure and its own who-word.
 const MAX_WHO_GAP: usize = 2;
 /// Most non-filler words between a group of coordinated figures and a shared who.
@@ -53,6 +58,9 @@ struct Item<'a> {
     text_start: usize,
     /// Coordinated with what precedes it ("و…", "and").
     conj: bool,
+    /// A Chinese character: glued to a number it is a word of its own ("3人"), not
+    /// a unit suffix like "10km".
+    han: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +101,8 @@ struct Quant {
     value: Option<u64>,
     vague: Option<usize>,
     qualifier: Qualifier,
+    /// A range ("30-70", "between 30 and 70"): `value` is its lower bound.
+    range: bool,
 }
 
 impl FigureRules {
@@ -210,9 +220,10 @@ fn category_rank(c: FigureCategory) -> u8 {
 
 /// The script most letters of the sentence are written in.
 fn dominant_script(s: &[char]) -> Option<Script> {
-    let (mut ar, mut la, mut cy) = (0usize, 0usize, 0usize);
+    let (mut ar, mut la, mut cy, mut han) = (0usize, 0usize, 0usize, 0usize);
     for &c in s {
         match c {
+            c if scan::is_han(c) => han += 1,
             '\u{0600}'..='\u{06FF}'
             | '\u{0750}'..='\u{077F}'
             | '\u{08A0}'..='\u{08FF}'
@@ -223,9 +234,11 @@ fn dominant_script(s: &[char]) -> Option<Script> {
             _ => {}
         }
     }
-    let max = ar.max(la).max(cy);
+    let max = ar.max(la).max(cy).max(han);
     if max == 0 {
         None
+    } else if max == han {
+        Some(Script::Han)
     } else if max == ar {
         Some(Script::Arabic)
     } else if max == cy {
@@ -272,6 +285,7 @@ fn items<'a>(lex: &'a Lexicon, tokens: &'a [Token]) -> Vec<Item<'a>> {
                             end: last.end,
                             text_start: t.start + m.prefix_chars,
                             conj: m.conj || m.sense.has(flag::CONJ),
+                            han: is_han_word(t),
                         };
                         i += m.tokens;
                         out.push(it);
@@ -280,7 +294,20 @@ fn items<'a>(lex: &'a Lexicon, tokens: &'a [Token]) -> Vec<Item<'a>> {
                     None => ItemKind::Word(None),
                 }
             }
-            Kind::Number(n) => ItemKind::Number(n),
+            Kind::Number(n) => {
+                // "695-ін", "200'den": a case ending glued on is part of the number
+                let suffix = number_suffix(lex, tokens, i);
+                out.push(Item {
+                    kind: ItemKind::Number(n),
+                    start: t.start,
+                    end: suffix.map_or(t.end, |k| tokens[k].end),
+                    text_start: t.start,
+                    conj: false,
+                    han: false,
+                });
+                i = suffix.map_or(i + 1, |k| k + 1);
+                continue;
+            }
             Kind::Clause => ItemKind::Clause,
             Kind::Symbol(c) => ItemKind::Symbol(*c),
         };
@@ -290,10 +317,30 @@ fn items<'a>(lex: &'a Lexicon, tokens: &'a [Token]) -> Vec<Item<'a>> {
             end: t.end,
             text_start: t.start,
             conj: false,
+            han: is_han_word(t),
         });
         i += 1;
     }
     out
+}
+
+fn is_han_word(t: &Token) -> bool {
+    matches!(&t.kind, Kind::Word(w) if w.chars().next().is_some_and(scan::is_han))
+}
+
+/// The token index of a case ending glued to the number at `i` by a hyphen or an
+/// apostrophe, if the lexicon lists it as a number suffix.
+fn number_suffix(lex: &Lexicon, tokens: &[Token], i: usize) -> Option<usize> {
+    let (sep, word) = (tokens.get(i + 1)?, tokens.get(i + 2)?);
+    let glued = tokens[i].end == sep.start && sep.end == word.start;
+    let Kind::Word(w) = &word.kind else {
+        return None;
+    };
+    if !glued || !matches!(sep.kind, Kind::Symbol('-' | '\'')) {
+        return None;
+    }
+    let m = lex.match_at(&[w.as_str()])?;
+    (m.sense.has(flag::SUFFIX) && m.prefix_chars == 0).then_some(i + 2)
 }
 
 /// Build the quantities of a sentence from its items.
@@ -313,32 +360,18 @@ fn quantities(items: &[Item]) -> Vec<Quant> {
     out
 }
 
-/// A quantity whose number starts at item `i`, with its qualifiers.
-fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
-    let (value, vague, mut last) = match &items[i].kind {
-        ItemKind::Number(n) => {
-            let int = n.int?;
-            let mut v = int as f64 + n.frac;
-            let mut last = i;
-            if let Some(scale) = items.get(i + 1).and_then(Item::sense).and_then(|s| s.scale) {
-                v *= scale as f64;
-                last = i + 1;
-                // "2 тысячи 635": the remainder after the scale word
-                if let Some(ItemKind::Number(rest)) = items.get(i + 2).map(|it| &it.kind) {
-                    if let Some(r) = rest.int.filter(|&r| !rest.has_frac && r < scale) {
-                        v += r as f64;
-                        last = i + 2;
-                    }
-                }
-            } else if n.has_frac {
-                // "2.5" alone is a measurement, not a head count
-                return None;
-            }
-            if v > u64::MAX as f64 / 2.0 {
-                return None;
-            }
-            (Some(v.round() as u64), None, last)
-        }
+/// The number proper at item `i`: its value (or vague label) and its last item.
+struct NumberAt {
+    value: Option<u64>,
+    vague: Option<usize>,
+    last: usize,
+}
+
+/// A number written in digits (with a scale word after it: "2,3 mln", "2万"), a run
+/// of number words, or a vague quantity word.
+fn number_at(items: &[Item], i: usize) -> Option<NumberAt> {
+    match &items[i].kind {
+        ItemKind::Number(n) => digits_at(items, i, n),
         ItemKind::Word(Some(s)) if s.number.is_some() || s.scale.is_some() || s.vague.is_some() => {
             // a vague word alone ("dozens", "آلاف", "тысячи"); a scale word it is
             // only after a number
@@ -348,53 +381,130 @@ fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
                 .is_some_and(|p| p.qualifier_before.is_some());
             if s.vague.is_some() && s.number.is_none() && !(after_qualifier && s.scale.is_some()) {
                 // "more than a thousand" / "более тысячи" is a number, not "thousands"
-                (None, s.vague, i)
+                Some(NumberAt {
+                    value: None,
+                    vague: s.vague,
+                    last: i,
+                })
             } else {
                 let (v, last) = compose_words(items, i);
-                (Some(v), None, last)
+                Some(NumberAt {
+                    value: Some(v),
+                    vague: None,
+                    last,
+                })
             }
         }
-        _ => return None,
-    };
-    // "one" as a word is mostly a pronoun ("one of", "the largest one"): only a count
-    // next to a person, who or trigger word ("one person", "شخص واحد", "один погибший")
-    if value == Some(1) && matches!(items[i].kind, ItemKind::Word(_)) {
-        let counts = |it: Option<&Item>| {
-            it.and_then(Item::sense)
-                .is_some_and(|s| s.has(flag::PERSON) || s.who.is_some() || s.trigger.is_some())
-        };
-        let qualified = i
-            .checked_sub(1)
-            .and_then(|p| items[p].sense())
-            .is_some_and(|s| s.qualifier_before.is_some());
-        if !qualified
-            && !counts(items.get(last + 1))
-            && !counts(i.checked_sub(1).map(|p| &items[p]))
-        {
-            return None;
-        }
+        _ => None,
     }
-    // "0 killed" reports no casualties: nothing to extract
-    if value == Some(0) {
+}
+
+fn digits_at(items: &[Item], i: usize, n: &scan::Num) -> Option<NumberAt> {
+    let int = n.int?;
+    let mut v = int as f64 + n.frac;
+    let mut last = i;
+    if let Some(scale) = items.get(i + 1).and_then(Item::sense).and_then(|s| s.scale) {
+        v *= scale as f64;
+        last = i + 1;
+        // "2 тысячи 635", "2 миллион 316 мың": the remainder after the scale word
+        if let Some(ItemKind::Number(rest)) = items.get(i + 2).map(|it| &it.kind) {
+            if let Some(r) = rest.int.filter(|&r| !rest.has_frac && r < scale) {
+                v += r as f64;
+                last = i + 2;
+                if let Some(small) = items.get(i + 3).and_then(Item::sense).and_then(|s| s.scale) {
+                    if small < scale && r * small < scale {
+                        v += (r * small - r) as f64;
+                        last = i + 3;
+                    }
+                }
+            }
+        }
+    } else if n.has_frac {
+        // "2.5" alone is a measurement, not a head count
         return None;
     }
-    let mut first = i;
-    let mut qualifier = Qualifier::Exact;
-    if let Some(q) = i
+    if v > u64::MAX as f64 / 2.0 {
+        return None;
+    }
+    Some(NumberAt {
+        value: Some(v.round() as u64),
+        vague: None,
+        last,
+    })
+}
+
+/// "one" as a word is mostly a pronoun ("one of", "the largest one"): only a count
+/// next to a person, who or trigger word ("one person", "شخص واحد", "один погибший")
+/// or after a qualifier ("at least one").
+fn word_one_counts(items: &[Item], i: usize, last: usize) -> bool {
+    let counts = |it: Option<&Item>| {
+        it.and_then(Item::sense)
+            .is_some_and(|s| s.has(flag::PERSON) || s.who.is_some() || s.trigger.is_some())
+    };
+    let qualified = i
         .checked_sub(1)
         .and_then(|p| items[p].sense())
-        .and_then(|s| s.qualifier_before)
+        .is_some_and(|s| s.qualifier_before.is_some());
+    qualified || counts(items.get(last + 1)) || counts(i.checked_sub(1).map(|p| &items[p]))
+}
+
+/// The second end of a range after the number that ends at `last`: "30-70",
+/// "30 to 70", "от 5 до 15", or "30 and 70" after "between" (`between`). Returns the
+/// last item of the second end. Ranges of years ("2014-2022") are not ranges of people.
+fn range_end(items: &[Item], first: &NumberAt, last: usize, between: bool) -> Option<usize> {
+    let link = items.get(last + 1)?;
+    let joins = match link.kind {
+        ItemKind::Symbol('-') => true,
+        _ => link.has(flag::RANGE) || (between && link.has(flag::CONJ)),
+    };
+    if !joins
+        || !matches!(
+            items.get(last + 2)?.kind,
+            ItemKind::Number(_) | ItemKind::Word(Some(_))
+        )
     {
+        return None;
+    }
+    let second = number_at(items, last + 2)?;
+    let (lo, hi) = (first.value?, second.value?);
+    let year = |v: u64| (1800..=2100).contains(&v);
+    if lo >= hi || (year(lo) && year(hi)) {
+        return None;
+    }
+    Some(second.last)
+}
+
+/// A quantity whose number starts at item `i`, with its qualifiers. A range keeps
+/// its lower bound, as a minimum.
+fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
+    let number = number_at(items, i)?;
+    let mut last = number.last;
+    if number.value == Some(1)
+        && matches!(items[i].kind, ItemKind::Word(_))
+        && !word_one_counts(items, i, last)
+    {
+        return None;
+    }
+    // "0 killed" reports no casualties: nothing to extract
+    if number.value == Some(0) {
+        return None;
+    }
+    let before = i.checked_sub(1).and_then(|p| items[p].sense());
+    let mut first = i;
+    let mut qualifier = Qualifier::Exact;
+    if let Some(q) = before.and_then(|s| s.qualifier_before) {
         qualifier = q;
         first = i - 1;
     }
-    // second end of a range ("between 200 and 300", "от 5 до 15"): at most
-    if qualifier == Qualifier::Exact
-        && i >= 2
-        && items[i - 1].has(flag::RANGE)
-        && matches!(items[i - 2].kind, ItemKind::Number(_))
-    {
-        qualifier = Qualifier::Max;
+    let between = before.is_some_and(|s| s.has(flag::BETWEEN));
+    if between && first == i {
+        first = i - 1;
+    }
+    let mut range = false;
+    if let Some(end) = range_end(items, &number, last, between) {
+        qualifier = Qualifier::Min;
+        last = end;
+        range = true;
     }
     // trailing qualifier, possibly after the counted noun ("18 فردا على الأقل")
     let mut k = last + 1;
@@ -423,16 +533,19 @@ fn quantity_at(items: &[Item], i: usize) -> Option<Quant> {
         first,
         last,
         num_first: i,
-        value,
-        vague,
+        value: number.value,
+        vague: number.vague,
         qualifier,
+        range,
     })
 }
 
 /// Value of a run of number words starting at `i` ("two hundred and fifty thousand",
-/// "خمسة وعشرون", "три тысячи"). Returns the value and the last item used.
+/// "خمسة وعشرون", "три тысячи", "三百二十", "两万"). Scales below a thousand
+/// multiply the digits just before them and add to the current section; larger
+/// scales close the section. Returns the value and the last item used.
 fn compose_words(items: &[Item], i: usize) -> (u64, usize) {
-    let (mut total, mut current): (u64, u64) = (0, 0);
+    let (mut total, mut section, mut digits): (u64, u64, u64) = (0, 0, 0);
     let mut last = i;
     let mut k = i;
     while let Some(s) = items.get(k).and_then(Item::sense) {
@@ -454,21 +567,23 @@ fn compose_words(items: &[Item], i: usize) -> (u64, usize) {
             break;
         }
         if let Some(n) = s.number {
-            current = current.saturating_add(n);
+            digits = digits.saturating_add(n);
         } else if let Some(sc) = s.scale {
             if sc < 1000 {
-                current = current.max(1).saturating_mul(sc);
+                section = section.saturating_add(digits.max(1).saturating_mul(sc));
             } else {
-                total = total.saturating_add(current.max(1).saturating_mul(sc));
-                current = 0;
+                let head = section.saturating_add(digits).max(1);
+                total = total.saturating_add(head.saturating_mul(sc));
+                section = 0;
             }
+            digits = 0;
         } else {
             break;
         }
         last = k;
         k += 1;
     }
-    (total.saturating_add(current), last)
+    (total.saturating_add(section).saturating_add(digits), last)
 }
 
 /// Rule out numbers that are not head counts: dates, ages, units, money, times,
@@ -480,17 +595,20 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
     let glued = |a: &Item, b: &Item| a.end == b.start;
     let is_num = |it: Option<&Item>| it.is_some_and(|it| matches!(it.kind, ItemKind::Number(_)));
     if let Some(b) = before {
-        if b.has(flag::MONTH | flag::AGE) {
+        // a month right before the number is a date ("January 5"); with a qualifier
+        // between it is not ("in January at least 238")
+        if b.has(flag::AGE) || (b.has(flag::MONTH) && q.first == q.num_first) {
             return false;
         }
-        // a unit word before digits labels them: "الدقيقة 30", "عام 2014" (word
-        // numbers after a unit are counts again: "к этому часу трое раненых")
-        if b.has(flag::UNIT) && matches!(num.kind, ItemKind::Number(_)) {
+        // a unit word right before digits labels them: "الدقيقة 30", "عام 2014" (word
+        // numbers after a unit are counts again: "к этому часу трое раненых", and so
+        // are digits after a qualifier: "in two years about 30,000 people")
+        if b.has(flag::UNIT) && matches!(num.kind, ItemKind::Number(_)) && q.first == q.num_first {
             return false;
         }
         // "الدقيقة الـ 26", "العام الـ 2014": a unit word, a detached article, the number
         let before2 = q.first.checked_sub(2).map(|p| &items[p]);
-        let article = matches!(b.kind, ItemKind::Word(None)) && b.end - b.start <= 2;
+        let article = matches!(b.kind, ItemKind::Word(None)) && b.end - b.start <= 2 && !b.han;
         if article && before2.is_some_and(|b2| b2.has(flag::UNIT | flag::YEAR_BEFORE)) {
             return false;
         }
@@ -504,14 +622,20 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
             return false;
         }
     }
-    // the item right after the number itself (before any trailing qualifier)
-    let next = items.get(q.num_first + 1);
+    // the item right after the number itself (before any trailing qualifier); in a
+    // range that is the link, and the item after the range speaks for both ends
+    let next = if q.range {
+        None
+    } else {
+        items.get(q.num_first + 1)
+    };
     if let Some(a) = next {
         if let ItemKind::Number(_) = num.kind {
             // "5th", "10km", "12-year-old", "11:47", "6/1": glued to the number
+            // (a Chinese character is a word of its own: "3人")
             let is_scale = a.sense().is_some_and(|s| s.scale.is_some());
             let word_or_symbol = matches!(a.kind, ItemKind::Word(_) | ItemKind::Symbol(_));
-            if glued(num, a) && word_or_symbol && !is_scale {
+            if glued(num, a) && word_or_symbol && !is_scale && !a.han {
                 return false;
             }
         }
@@ -524,11 +648,6 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
     }
     if let Some(a) = after {
         if a.has(flag::MONTH | flag::UNIT) || matches!(a.kind, ItemKind::Symbol('%' | '٪')) {
-            return false;
-        }
-        // first end of a range ("between 57 and 71 months"): the second end, which
-        // carries the unit, speaks for both
-        if a.has(flag::RANGE) && is_num(items.get(q.last + 2)) {
             return false;
         }
     }
@@ -554,11 +673,7 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
         }
         // a bare four-digit number in the year range is a year unless something
         // says it counts people ("more than 2000 people", "2000 killed")
-        if n.plain
-            && n.digits == 4
-            && (1800..=2100).contains(&n.int.unwrap_or(0))
-            && q.qualifier == Qualifier::Exact
-        {
+        if year_like && q.qualifier == Qualifier::Exact {
             let counts = next
                 .and_then(Item::sense)
                 .is_some_and(|s| s.has(flag::PERSON) || s.who.is_some() || s.trigger.is_some());
@@ -576,6 +691,7 @@ fn is_count(items: &[Item], q: &Quant) -> bool {
 fn gap(items: &[Item], a: usize, b: usize, blocked: &[bool]) -> Option<(usize, bool)> {
     let mut n = 0;
     let mut conj = false;
+    let mut aside = 0;
     for k in a + 1..b {
         let it = &items[k];
         if blocked[k] || matches!(it.kind, ItemKind::Clause | ItemKind::Number(_)) {
@@ -583,6 +699,15 @@ fn gap(items: &[Item], a: usize, b: usize, blocked: &[bool]) -> Option<(usize, b
         }
         if it.sense().is_some_and(|s| s.trigger.is_some()) {
             return None;
+        }
+        // "5800 people including some foreigners were arrested", written without
+        // commas (Persian): the words of a short "including …" aside are not distance
+        if it.has(flag::SUBSET) {
+            aside = MAX_ASIDE_WORDS + 1;
+        }
+        if aside > 0 {
+            aside -= 1;
+            continue;
         }
         // a standalone "and"/"و" between; a "و…" clitic inside the counted noun
         // phrase ("77 عسكريا وأفراد أسرهم قتلوا") does not separate
@@ -596,26 +721,36 @@ fn gap(items: &[Item], a: usize, b: usize, blocked: &[bool]) -> Option<(usize, b
     Some((n, conj))
 }
 
-fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
-    let items = items(lex, tokens);
-    let quants = quantities(&items);
-    if quants.is_empty() {
-        return Vec::new();
-    }
-    // items covered by a quantity: a trigger is never paired across another number
+/// A quantity paired with its category trigger; `first..=last` is the figure's
+/// extent (quantity and trigger together).
+#[derive(Debug, Clone, Copy)]
+struct Pairing<'q> {
+    quant: &'q Quant,
+    trigger: usize,
+    first: usize,
+    last: usize,
+}
+
+/// Step 1 of [`sentence_figures`]: which items are covered by a quantity (a trigger
+/// is never paired across another number).
+fn quantity_cover(items: &[Item], quants: &[Quant]) -> Vec<bool> {
     let mut in_quant = vec![false; items.len()];
-    for q in &quants {
+    for q in quants {
         for b in &mut in_quant[q.first..=q.last] {
             *b = true;
         }
     }
+    in_quant
+}
+
+/// Step 2: pair each quantity with the closest trigger in reach, preferring one after
+/// it on a tie; a coordination between costs extra.
+fn pair_triggers<'q>(items: &[Item], quants: &'q [Quant], in_quant: &[bool]) -> Vec<Pairing<'q>> {
     let triggers: Vec<usize> = (0..items.len())
         .filter(|&k| !in_quant[k] && items[k].sense().is_some_and(|s| s.trigger.is_some()))
         .collect();
-
-    // (quantity, trigger item, extent first, extent last)
-    let mut paired: Vec<(&Quant, usize, usize, usize)> = Vec::new();
-    for q in &quants {
+    let mut paired = Vec::new();
+    for q in quants {
         let mut best: Option<(usize, bool, usize)> = None; // (cost, is_after, trigger)
                                                            // only triggers within reach (`triggers` is sorted)
         let lo = triggers.partition_point(|&t| t + MAX_SCAN_ITEMS < q.first);
@@ -624,20 +759,16 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
             let cand = if t > q.last {
                 // trigger after: a coordination between, or on the trigger itself,
                 // separates them ("5 قتلى وجرحى")
-                gap(&items, q.last, t, &in_quant).map(|(g, c)| (g, c || items[t].conj, true))
+                gap(items, q.last, t, in_quant).map(|(g, c)| (g, c || items[t].conj, true))
             } else if t < q.first {
                 // trigger before: a coordination on the quantity separates them
-                gap(&items, t, q.first, &in_quant)
-                    .map(|(g, c)| (g, c || items[q.first].conj, false))
+                gap(items, t, q.first, in_quant).map(|(g, c)| (g, c || items[q.first].conj, false))
             } else {
                 None
             };
             let Some((g, c, after)) = cand else { continue };
-            if g > MAX_TRIGGER_GAP {
-                continue;
-            }
             let cost = g + if c { CONJ_PENALTY } else { 0 };
-            if cost > MAX_TRIGGER_GAP {
+            if g > MAX_TRIGGER_GAP || cost > MAX_TRIGGER_GAP {
                 continue;
             }
             let better = match best {
@@ -649,76 +780,124 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
             }
         }
         if let Some((_, _, t)) = best {
-            paired.push((q, t, q.first.min(t), q.last.max(t)));
+            paired.push(Pairing {
+                quant: q,
+                trigger: t,
+                first: q.first.min(t),
+                last: q.last.max(t),
+            });
         }
     }
+    // a trigger right after its own number ("150 detained") is not also the trigger
+    // of a number after it ("150 detained as tens of thousands rally")
+    let claimed: Vec<usize> = paired
+        .iter()
+        .filter(|p| p.trigger > p.quant.last)
+        .map(|p| p.trigger)
+        .collect();
+    paired.retain(|p| !(p.trigger < p.quant.first && claimed.contains(&p.trigger)));
+    paired
+}
 
-    // extents of all figures: a figure's own who-word never lies inside another's
-    let mut owned = vec![false; items.len()];
-    for &(_, _, a, b) in &paired {
-        for o in &mut owned[a..=b] {
-            *o = true;
+/// Step 2b: quantities without a trigger of their own that share one stated once.
+/// A list ("21, 10 and 8 dead") takes the trigger of its last member; a subset with
+/// its who ("17 injured, including two children") takes the category of the figure
+/// before it. A bare subset number ("… of whom two were found …") stays unpaired.
+fn shared_triggers<'q>(items: &[Item], quants: &'q [Quant], paired: &mut Vec<Pairing<'q>>) {
+    let pairing_of =
+        |paired: &[Pairing], q: &Quant| paired.iter().position(|p| std::ptr::eq(p.quant, q));
+    // two quantities in a list: only commas, conjunctions and light words between,
+    // at least one comma or conjunction
+    let listed = |a: &Quant, b: &Quant| {
+        let between = &items[a.last + 1..b.first];
+        let is_link = |it: &Item| matches!(it.kind, ItemKind::Clause) || it.has(flag::CONJ);
+        between.iter().any(is_link) && between.iter().all(|it| is_link(it) || it.is_light())
+    };
+    // "21, 10 and 8 dead": right to left, so that a whole chain takes the trigger
+    for (i, q) in quants.iter().enumerate().rev() {
+        let Some(next) = quants.get(i + 1) else {
+            continue;
+        };
+        if pairing_of(paired, q).is_some() {
+            continue;
+        }
+        let Some(np) = pairing_of(paired, next) else {
+            continue;
+        };
+        if listed(q, next) && paired[np].trigger > next.last {
+            let trigger = paired[np].trigger;
+            paired.push(Pairing {
+                quant: q,
+                trigger,
+                first: q.first,
+                last: q.last,
+            });
         }
     }
-    let who_at = |k: usize| -> Option<FigureWho> {
-        let w = items[k].sense()?.who?;
-        // next to a reporting word the who-word is the source: "police said"
-        let reporting = |j: Option<usize>| {
-            j.and_then(|j| items.get(j))
-                .is_some_and(|it| it.has(flag::REPORTING))
-        };
-        if reporting(k.checked_sub(1)) || reporting(Some(k + 1)) {
-            return None;
+    // "brought to hospital: 10 adults and five children": left to right
+    for (i, q) in quants.iter().enumerate().skip(1) {
+        let prev = &quants[i - 1];
+        if pairing_of(paired, q).is_some() {
+            continue;
         }
-        Some(w)
-    };
-    // The who-word for items [a, b]: first looking forward from b ("3 soldiers",
-    // "18 of the security forces were killed", "arrested 300 protesters"), then, if
-    // `back`, backward from a. Backward is only tried when the trigger follows the
-    // number: before a "trigger … number" figure a who-word is usually the agent
-    // ("police arrested 30", "اعتقلت الشرطة 30"). Stops at clause breaks, at other
-    // figures' extents (`own` = ours) and after `max` non-light words.
-    let find_who = |a: usize, b: usize, back: bool, max: usize, own: &dyn Fn(usize) -> bool| {
-        let scan = |forward: bool| -> Option<FigureWho> {
-            let mut dist = 0;
-            let mut k = if forward { b + 1 } else { a.checked_sub(1)? };
-            let mut steps = 0;
-            while let Some(it) = items.get(k) {
-                steps += 1;
-                if steps > MAX_SCAN_ITEMS {
-                    return None;
-                }
-                if matches!(it.kind, ItemKind::Clause) || (owned[k] && !own(k)) {
-                    return None;
-                }
-                if let Some(w) = who_at(k) {
-                    return Some(w);
-                }
-                // past a trigger or "including" the who-words describe something else
-                if it.has(flag::SUBSET) || it.sense().is_some_and(|s| s.trigger.is_some()) {
-                    return None;
-                }
-                if !it.is_light() {
-                    dist += 1;
-                    if dist > max {
-                        return None;
-                    }
-                }
-                k = if forward { k + 1 } else { k.checked_sub(1)? };
-            }
-            None
+        let Some(pp) = pairing_of(paired, prev) else {
+            continue;
         };
-        scan(true).or_else(|| if back { scan(false) } else { None })
-    };
+        if listed(prev, q) && paired[pp].trigger < prev.first {
+            let trigger = paired[pp].trigger;
+            paired.push(Pairing {
+                quant: q,
+                trigger,
+                first: q.first,
+                last: q.last,
+            });
+        }
+    }
+    // subsets with their who-word
+    for q in quants {
+        if pairing_of(paired, q).is_some() {
+            continue;
+        }
+        let subset = q
+            .first
+            .checked_sub(1)
+            .is_some_and(|k| items[k].has(flag::SUBSET));
+        let who_after = items
+            .get(q.last + 1)
+            .and_then(Item::sense)
+            .is_some_and(|s| s.who.is_some());
+        if !(subset && who_after) {
+            continue;
+        }
+        let whole = paired
+            .iter()
+            .filter(|p| p.last < q.first)
+            .max_by_key(|p| p.last)
+            .map(|p| p.trigger);
+        if let Some(trigger) = whole {
+            paired.push(Pairing {
+                quant: q,
+                trigger,
+                first: q.first,
+                last: q.last,
+            });
+        }
+    }
+    paired.sort_by_key(|p| p.quant.first);
+}
 
-    // coordinated figures ("16 killed and over 1,600 injured among police") share a
-    // who stated once for the group
+/// Step 3: coordinated figures ("16 killed and over 1,600 injured among police")
+/// form a group that shares a who stated once for all of them. Returns each
+/// pairing's group extent.
+fn coordination_groups(items: &[Item], paired: &[Pairing]) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..paired.len()).collect();
-    order.sort_by_key(|&p| paired[p].2);
+    order.sort_by_key(|&p| paired[p].first);
     let mut group_of = vec![0usize; paired.len()];
     let mut groups: Vec<(usize, usize)> = Vec::new();
     for &p in &order {
-        let (_, _, a, b) = paired[p];
+        let Pairing {
+            first: a, last: b, ..
+        } = paired[p];
         // overlapping or separated only by light words ("و", "and", "people")
         let joins = groups.last().is_some_and(|&(_, gb)| {
             a <= gb
@@ -734,33 +913,150 @@ fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
             group_of[p] = groups.len() - 1;
         }
     }
+    group_of.iter().map(|&g| groups[g]).collect()
+}
 
-    let mut out = Vec::new();
-    for (p, &(q, t, a, b)) in paired.iter().enumerate() {
-        let own = |k: usize| k >= a && k <= b;
-        let (ga, gb) = groups[group_of[p]];
-        let in_group = |k: usize| k >= ga && k <= gb;
-        let who = find_who(q.first, q.last, t > q.last, MAX_WHO_GAP, &own)
-            .or_else(|| find_who(ga, gb, false, MAX_GROUP_WHO_GAP, &in_group));
-        let category = items[t]
-            .sense()
-            .and_then(|s| s.trigger)
-            .expect("paired with a trigger item");
-        out.push(RawFigure {
-            category,
-            value: q.value,
-            vague: q.vague,
-            qualifier: q.qualifier,
-            who,
-            text_start: items[q.first].text_start,
-            text_end: items[q.num_first..=q.last]
-                .iter()
-                .rev()
-                .find(|it| ends_quantity_text(it))
-                .map_or(items[q.num_first].end, |it| it.end),
-        });
+/// Step 4: finds the who-word of a figure. `owned` marks the extents of all figures:
+/// a figure's own who-word never lies inside another's.
+struct WhoFinder<'a, 'l> {
+    items: &'a [Item<'l>],
+    owned: Vec<bool>,
+}
+
+impl WhoFinder<'_, '_> {
+    fn new<'a, 'l>(items: &'a [Item<'l>], paired: &[Pairing]) -> WhoFinder<'a, 'l> {
+        let mut owned = vec![false; items.len()];
+        for p in paired {
+            for o in &mut owned[p.first..=p.last] {
+                *o = true;
+            }
+        }
+        WhoFinder { items, owned }
     }
-    out
+
+    /// The who-word at `k`, unless a reporting word beside it makes it the source
+    /// ("police said").
+    fn who_at(&self, k: usize) -> Option<FigureWho> {
+        let w = self.items[k].sense()?.who?;
+        let reporting = |j: Option<usize>| {
+            j.and_then(|j| self.items.get(j))
+                .is_some_and(|it| it.has(flag::REPORTING))
+        };
+        if reporting(k.checked_sub(1)) || reporting(Some(k + 1)) {
+            return None;
+        }
+        Some(w)
+    }
+
+    /// The who-word for items `[a, b]`: first looking forward from b ("3 soldiers",
+    /// "18 of the security forces were killed", "arrested 300 protesters"), then, if
+    /// `back`, backward from a. Backward is only tried when the trigger follows the
+    /// number: before a "trigger … number" figure a who-word is usually the agent
+    /// ("police arrested 30", "اعتقلت الشرطة 30"). Stops at clause breaks, at other
+    /// figures' extents (`own` = ours) and after `max` non-light words.
+    fn find(
+        &self,
+        a: usize,
+        b: usize,
+        back: bool,
+        max: usize,
+        own: &dyn Fn(usize) -> bool,
+    ) -> Option<FigureWho> {
+        self.scan(a, b, true, max, own).or_else(|| {
+            if back {
+                self.scan(a, b, false, max, own)
+            } else {
+                None
+            }
+        })
+    }
+
+    fn scan(
+        &self,
+        a: usize,
+        b: usize,
+        forward: bool,
+        max: usize,
+        own: &dyn Fn(usize) -> bool,
+    ) -> Option<FigureWho> {
+        let mut dist = 0;
+        let mut k = if forward { b + 1 } else { a.checked_sub(1)? };
+        let mut steps = 0;
+        while let Some(it) = self.items.get(k) {
+            steps += 1;
+            if steps > MAX_SCAN_ITEMS {
+                return None;
+            }
+            if matches!(it.kind, ItemKind::Clause) || (self.owned[k] && !own(k)) {
+                return None;
+            }
+            if let Some(w) = self.who_at(k) {
+                return Some(w);
+            }
+            // past a trigger or "including" the who-words describe something else
+            if it.has(flag::SUBSET) || it.sense().is_some_and(|s| s.trigger.is_some()) {
+                return None;
+            }
+            if !it.is_light() {
+                dist += 1;
+                if dist > max {
+                    return None;
+                }
+            }
+            k = if forward { k + 1 } else { k.checked_sub(1)? };
+        }
+        None
+    }
+}
+
+/// Every figure of one sentence, in steps: the items and their quantities,
+/// [`pair_triggers`] and [`shared_triggers`], [`coordination_groups`], then who via
+/// [`WhoFinder`].
+fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
+    let items = items(lex, tokens);
+    let quants = quantities(&items);
+    if quants.is_empty() {
+        return Vec::new();
+    }
+    let in_quant = quantity_cover(&items, &quants);
+    let mut paired = pair_triggers(&items, &quants, &in_quant);
+    shared_triggers(&items, &quants, &mut paired);
+    let groups = coordination_groups(&items, &paired);
+    let who = WhoFinder::new(&items, &paired);
+    paired
+        .iter()
+        .zip(&groups)
+        .map(|(p, &(ga, gb))| {
+            let q = p.quant;
+            let own = |k: usize| k >= p.first && k <= p.last;
+            let in_group = |k: usize| k >= ga && k <= gb;
+            let found = who
+                .find(q.first, q.last, p.trigger > q.last, MAX_WHO_GAP, &own)
+                .or_else(|| who.find(ga, gb, false, MAX_GROUP_WHO_GAP, &in_group));
+            raw_figure(&items, p, found)
+        })
+        .collect()
+}
+
+fn raw_figure(items: &[Item], p: &Pairing, who: Option<FigureWho>) -> RawFigure {
+    let q = p.quant;
+    let category = items[p.trigger]
+        .sense()
+        .and_then(|s| s.trigger)
+        .expect("paired with a trigger item");
+    RawFigure {
+        category,
+        value: q.value,
+        vague: q.vague,
+        qualifier: q.qualifier,
+        who,
+        text_start: items[q.first].text_start,
+        text_end: items[q.num_first..=q.last]
+            .iter()
+            .rev()
+            .find(|it| ends_quantity_text(it))
+            .map_or(items[q.num_first].end, |it| it.end),
+    }
 }
 
 /// The quantity's text ends at the number, not at a trailing qualifier or noun.

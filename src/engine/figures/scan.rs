@@ -10,12 +10,23 @@ pub(super) const MAX_SENTENCE_CHARS: usize = 1000;
 
 /// Sentence-ending characters.
 fn is_terminator(c: char) -> bool {
-    matches!(c, '.' | '!' | '?' | '؟' | '…' | '۔' | '\n')
+    matches!(
+        c,
+        '.' | '!' | '?' | '؟' | '…' | '۔' | '\n' | '。' | '！' | '？'
+    )
+}
+
+/// A Chinese character (CJK unified ideographs and their extensions in the BMP).
+pub(super) fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
 }
 
 /// Closing marks that belong to the sentence they follow ("… killed.»").
 fn is_closer(c: char) -> bool {
-    matches!(c, '"' | '\'' | '»' | '”' | '’' | ')' | ']' | '›')
+    matches!(
+        c,
+        '"' | '\'' | '»' | '”' | '’' | ')' | ']' | '›' | '）' | '」' | '』'
+    )
 }
 
 fn is_digit(c: char) -> bool {
@@ -237,9 +248,18 @@ pub(super) fn tokenize(c: &[char]) -> Vec<Token> {
                 end: j,
             });
             i = j;
+        } else if is_han(ch) {
+            // no spaces between Chinese words: each character is a token and the
+            // lexicon's phrases are character sequences
+            out.push(Token {
+                kind: Kind::Word(ch.to_string()),
+                start: i,
+                end: i + 1,
+            });
+            i += 1;
         } else if ch.is_alphabetic() {
             let mut j = i;
-            while j < n && (c[j].is_alphabetic() || is_mark(c[j])) {
+            while j < n && (c[j].is_alphabetic() || is_mark(c[j])) && !is_han(c[j]) {
                 j += 1;
             }
             out.push(Token {
@@ -252,7 +272,16 @@ pub(super) fn tokenize(c: &[char]) -> Vec<Token> {
             let prev = i.checked_sub(1).map(|k| c[k]);
             let next = c.get(i + 1).copied();
             let kind = match ch {
-                ',' | '،' | ';' | '؛' | '—' | '–' => Some(Kind::Clause),
+                ',' | '،' | ';' | '؛' | '—' | '–' | '，' | '、' | '；' | '：' => {
+                    Some(Kind::Clause)
+                }
+                // a case ending written after a number: "200'den"
+                '\'' | '’' | 'ʼ'
+                    if prev.is_some_and(|p| p.is_ascii_digit())
+                        && next.is_some_and(char::is_alphabetic) =>
+                {
+                    Some(Kind::Symbol('\''))
+                }
                 ':' if prev.is_some_and(|p| p.is_ascii_digit())
                     && next.is_some_and(|p| p.is_ascii_digit()) =>
                 {

@@ -285,14 +285,15 @@ fn ar_false_positives() {
 
 #[test]
 fn ranges_years_ages_rates_and_pronoun_one() {
-    // a range: the second end carries it, as an upper bound
+    // a range: its lower bound, as a minimum (the annotation convention: a number is
+    // an integer lower bound)
     assert_eq!(
         rows("Between 200 or 300 people were injured.", "en"),
-        vec![n(Injured, 300, Max, None)]
+        vec![n(Injured, 200, Min, None)]
     );
     assert_eq!(
         rows("Ранены от пяти до 15 человек.", "ru"),
-        vec![n(Injured, 15, Max, None)]
+        vec![n(Injured, 5, Min, None)]
     );
     assert!(rows(
         "Его приговорили к 15 суткам ареста, потом к 10 суткам ареста.",
@@ -501,4 +502,383 @@ tre = 3
     let figs = rules.extract("Tre morti.", "xx");
     assert_eq!(figs.len(), 1);
     assert_eq!(figs[0].quantity.value, Some(3));
+}
+
+// ------------------------------------------------------------------ number formats
+
+#[test]
+fn digit_grouping_decimal_scales_and_ranges() {
+    // 1.000 / 1 000 / NBSP / narrow NBSP / 1,000
+    for text in [
+        "Plus de 10.000 personnes ont été arrêtées.",
+        "Plus de 10 000 personnes ont été arrêtées.",
+        "Plus de 10\u{a0}000 personnes ont été arrêtées.",
+        "Plus de 10\u{202f}000 personnes ont été arrêtées.",
+    ] {
+        assert_eq!(
+            rows(text, "fr"),
+            vec![n(Arrested, 10_000, Min, None)],
+            "{text}"
+        );
+    }
+    assert_eq!(
+        rows("More than 1,000 people were detained.", "en"),
+        vec![n(Arrested, 1000, Min, None)]
+    );
+    // decimal comma or point before an abbreviated scale: "4,4 tys.", "2,3 mln", "4.8 milioni"
+    assert_eq!(
+        rows("Zatrzymano 4,4 tys. osób w całym kraju.", "pl"),
+        vec![n(Arrested, 4400, Exact, None)]
+    );
+    assert_eq!(
+        rows("Do Polski przybyło ponad 2,3 mln uchodźców.", "pl"),
+        vec![n(Displaced, 2_300_000, Min, None)]
+    );
+    assert_eq!(
+        rows("Gli sfollati sono oltre 4.8 milioni.", "it"),
+        vec![n(Displaced, 4_800_000, Min, None)]
+    );
+    assert_eq!(
+        rows("Oltre 4mila feriti negli scontri.", "it"),
+        vec![n(Injured, 4000, Min, None)]
+    );
+    // ranges keep the lower bound: "between 30 and 70", "30-70", "30 to 70"
+    for (text, lang) in [
+        ("Between 30 and 70 people were killed.", "en"),
+        ("30-70 people were killed.", "en"),
+        ("Zwischen 30 und 70 Menschen kamen ums Leben.", "de"),
+        ("Entre 30 y 70 personas murieron.", "es"),
+        ("30至70人死亡。", "zh"),
+    ] {
+        assert_eq!(rows(text, lang), vec![n(Killed, 30, Min, None)], "{text}");
+    }
+    assert_eq!(
+        rows("Zelensky stimò che 2.500-3mila soldati siano morti.", "it"),
+        vec![n(Killed, 2500, Min, SOLDIERS)]
+    );
+    // a range of years is no range of people
+    assert!(rows("In 2014-2022 many were killed.", "en").is_empty());
+}
+
+#[test]
+fn persian_and_arabic_indic_digits() {
+    assert_eq!(
+        rows("در این درگیری دست کم ۳۰ نفر کشته شدند.", "fa"),
+        vec![n(Killed, 30, Min, None)]
+    );
+    assert_eq!(
+        rows("أسفرت المواجهات عن مقتل ١٢ شخصا.", "ar"),
+        vec![n(Killed, 12, Exact, None)]
+    );
+}
+
+#[test]
+fn case_endings_after_a_number() {
+    assert_eq!(
+        rows("Жараланғандар саны 84 494-ке жетті.", "kk"),
+        vec![n(Injured, 84_494, Exact, None)]
+    );
+    assert_eq!(
+        rows("Çatışmalarda 200'den fazla kişi yaralandı.", "tr"),
+        vec![n(Injured, 200, Min, None)]
+    );
+    // an ordinal ending is not a count
+    assert!(rows("5'inci kez yaralandı.", "tr").is_empty());
+}
+
+// ------------------------------------------------------------------ per language
+
+#[test]
+fn de_figures() {
+    assert_eq!(
+        rows(
+            "Bei den Zusammenstößen wurden mindestens 12 Menschen getötet und 1.300 verletzt.",
+            "de"
+        ),
+        vec![n(Killed, 12, Min, None), n(Injured, 1300, Exact, None)]
+    );
+    assert_eq!(
+        rows("Die Polizei nahm Dutzende Demonstranten fest.", "de"),
+        vec![vague(Arrested, "dozens", PROTESTERS)]
+    );
+    assert_eq!(
+        rows("Hunderttausende Menschen wurden vertrieben.", "de"),
+        vec![vague(Displaced, "hundreds_of_thousands", None)]
+    );
+    // "im Januar mindestens 238": a month before a qualifier is no date
+    assert_eq!(
+        rows(
+            "Bei den Unruhen starben im Januar mindestens 238 Menschen.",
+            "de"
+        ),
+        vec![n(Killed, 238, Min, None)]
+    );
+    assert_eq!(
+        rows("Zwei weitere Soldaten seien verletzt worden.", "de"),
+        vec![n(Injured, 2, Exact, SOLDIERS)]
+    );
+}
+
+#[test]
+fn fr_figures() {
+    assert_eq!(
+        rows(
+            "Au moins 225 personnes ont été tuées et 4 500 blessées.",
+            "fr"
+        ),
+        vec![n(Killed, 225, Min, None), n(Injured, 4500, Exact, None)]
+    );
+    assert_eq!(
+        rows("Une centaine de manifestants ont été interpellés.", "fr"),
+        vec![n(Arrested, 100, Exact, PROTESTERS)]
+    );
+    assert_eq!(
+        rows(
+            "Des dizaines de milliers de personnes ont fui la ville.",
+            "fr"
+        ),
+        vec![vague(Displaced, "tens_of_thousands", None)]
+    );
+    assert_eq!(
+        rows("Douze membres des forces de l'ordre ont été tués.", "fr"),
+        vec![n(Killed, 12, Exact, POLICE)]
+    );
+}
+
+#[test]
+fn es_figures() {
+    assert_eq!(
+        rows(
+            "Más de 200 personas murieron y decenas resultaron heridas.",
+            "es"
+        ),
+        vec![n(Killed, 200, Min, None), vague(Injured, "dozens", None)]
+    );
+    assert_eq!(
+        rows("La policía informó de un centenar de detenidos.", "es"),
+        vec![n(Arrested, 100, Exact, None)]
+    );
+    // a list shares the trigger stated after its last member
+    assert_eq!(
+        rows(
+            "Las regiones más afectadas registraron 12, 7 y 3 fallecidos.",
+            "es"
+        ),
+        vec![
+            n(Killed, 12, Exact, None),
+            n(Killed, 7, Exact, None),
+            n(Killed, 3, Exact, None)
+        ]
+    );
+    // a subset with its who takes the category of the whole
+    assert_eq!(
+        rows("Murieron 40 personas, entre ellas dos niños.", "es"),
+        vec![n(Killed, 40, Exact, None), n(Killed, 2, Exact, CIVILIANS)]
+    );
+}
+
+#[test]
+fn it_figures() {
+    assert_eq!(
+        rows(
+            "Almeno 15 persone sono state ferite e una decina sono morte.",
+            "it"
+        ),
+        vec![n(Killed, 10, Exact, None), n(Injured, 15, Min, None)]
+    );
+    assert_eq!(
+        rows("Sessantasei manifestanti sono stati arrestati.", "it"),
+        vec![n(Arrested, 66, Exact, PROTESTERS)]
+    );
+    assert_eq!(
+        rows("Decine di migliaia di persone sono sfollate.", "it"),
+        vec![vague(Displaced, "tens_of_thousands", None)]
+    );
+}
+
+#[test]
+fn pt_figures() {
+    // no Portuguese pages in the development corpus: invented sentences only
+    assert_eq!(
+        rows(
+            "Pelo menos 12 pessoas morreram e outras 30 ficaram feridas no ataque.",
+            "pt"
+        ),
+        vec![n(Killed, 12, Min, None), n(Injured, 30, Exact, None)]
+    );
+    assert_eq!(
+        rows("A polícia deteve cerca de 1.500 manifestantes.", "pt"),
+        vec![n(Arrested, 1500, Approx, PROTESTERS)]
+    );
+    assert_eq!(
+        rows("Milhares de pessoas foram deslocadas pelos combates.", "pt"),
+        vec![vague(Displaced, "thousands", None)]
+    );
+    assert_eq!(
+        rows("Entre 40 e 60 civis morreram no bombardeio.", "pt"),
+        vec![n(Killed, 40, Min, CIVILIANS)]
+    );
+    assert_eq!(
+        rows(
+            "Dezenas de soldados foram mortos e duzentos ficaram feridos.",
+            "pt"
+        ),
+        vec![
+            vague(Killed, "dozens", SOLDIERS),
+            n(Injured, 200, Exact, None)
+        ]
+    );
+}
+
+#[test]
+fn pl_figures() {
+    assert_eq!(
+        rows(
+            "Zginęło co najmniej trzech cywilów, a 22 osoby zostały ranne.",
+            "pl"
+        ),
+        vec![n(Killed, 3, Min, CIVILIANS), n(Injured, 22, Exact, None)]
+    );
+    assert_eq!(
+        rows("Rannych zostało 17 osób, w tym dwoje dzieci.", "pl"),
+        vec![n(Injured, 17, Exact, None), n(Injured, 2, Exact, CIVILIANS)]
+    );
+    assert_eq!(
+        rows("Dziesiątki zabitych i setki rannych.", "pl"),
+        vec![
+            vague(Killed, "dozens", None),
+            vague(Injured, "hundreds", None)
+        ]
+    );
+    assert_eq!(
+        rows("Policja zatrzymała dwudziestu demonstrantów.", "pl"),
+        vec![n(Arrested, 20, Exact, PROTESTERS)]
+    );
+}
+
+#[test]
+fn tr_figures() {
+    assert_eq!(
+        rows("Çatışmalarda en az 7 kişi hayatını kaybetti.", "tr"),
+        vec![n(Killed, 7, Min, None)]
+    );
+    assert_eq!(
+        rows("Polis yüzlerce göstericiyi gözaltına aldı.", "tr"),
+        vec![vague(Arrested, "hundreds", PROTESTERS)]
+    );
+    assert_eq!(
+        rows("Onlarca kişi yaralandı.", "tr"),
+        vec![vague(Injured, "dozens", None)]
+    );
+}
+
+#[test]
+fn uk_figures() {
+    assert_eq!(
+        rows(
+            "Внаслідок атаки загинули шестеро людей, ще понад двадцять отримали поранення.",
+            "uk"
+        ),
+        vec![n(Killed, 6, Exact, None), n(Injured, 20, Min, None)]
+    );
+    assert_eq!(
+        rows("Поліція затримала близько десятка людей.", "uk"),
+        vec![n(Arrested, 10, Approx, None)]
+    );
+    // the apostrophe splits "п'ятеро" in the text and in the lexicon alike; the second
+    // member of the list shares the trigger
+    assert_eq!(
+        rows("До лікарень доставлено 10 та ще п'ятеро людей.", "uk"),
+        vec![n(Injured, 10, Exact, None), n(Injured, 5, Exact, None)]
+    );
+}
+
+#[test]
+fn kk_figures() {
+    assert_eq!(
+        rows("Қақтығыста кемінде 10 адам қаза тапты.", "kk"),
+        vec![n(Killed, 10, Min, None)]
+    );
+    assert_eq!(
+        rows("Жүздеген адам жараланды.", "kk"),
+        vec![vague(Injured, "hundreds", None)]
+    );
+    assert_eq!(
+        rows(
+            "Соғыс салдарынан 2 миллион 316 мың босқын шекарадан өтті.",
+            "kk"
+        ),
+        vec![n(Displaced, 2_316_000, Exact, None)]
+    );
+    assert_eq!(
+        rows("Босқындар саны 4 миллионнан асты.", "kk"),
+        vec![n(Displaced, 4_000_000, Min, None)]
+    );
+}
+
+#[test]
+fn fa_figures() {
+    // "ده‌ها" with its zero-width non-joiner, as the page writes it
+    assert_eq!(
+        rows("دست کم ۳۰ نفر کشته و ده\u{200c}ها نفر زخمی شدند.", "fa"),
+        vec![n(Killed, 30, Min, None), vague(Injured, "dozens", None)]
+    );
+    assert_eq!(
+        rows("پلیس ۱۵۰۰ معترض را بازداشت کرد.", "fa"),
+        vec![n(Arrested, 1500, Exact, PROTESTERS)]
+    );
+    assert_eq!(
+        rows("هزاران نفر آواره شدند.", "fa"),
+        vec![vague(Displaced, "thousands", None)]
+    );
+}
+
+#[test]
+fn zh_figures() {
+    // no spaces: triggers and numbers abut
+    assert_eq!(
+        rows("骚乱已造成至少164人死亡，另有317人受伤。", "zh"),
+        vec![n(Killed, 164, Min, None), n(Injured, 317, Exact, None)]
+    );
+    assert_eq!(
+        rows("警方逮捕约200名抗议者。", "zh"),
+        vec![n(Arrested, 200, Approx, PROTESTERS)]
+    );
+    // 十几 (ten-odd), 上百 (a hundred or so), 80多 (80-odd), 2万, 三十, 数十
+    assert_eq!(
+        rows("冲突中死了十几个人，伤了上百人。", "zh"),
+        vec![n(Killed, 10, Min, None), n(Injured, 100, Exact, None)]
+    );
+    assert_eq!(
+        rows("当天80多人受伤。", "zh"),
+        vec![n(Injured, 80, Min, None)]
+    );
+    assert_eq!(
+        rows("已有2万名士兵阵亡。", "zh"),
+        vec![n(Killed, 20_000, Exact, SOLDIERS)]
+    );
+    assert_eq!(rows("三十人遇难。", "zh"), vec![n(Killed, 30, Exact, None)]);
+    assert_eq!(
+        rows("数十名示威者被捕。", "zh"),
+        vec![vague(Arrested, "dozens", PROTESTERS)]
+    );
+    assert_eq!(
+        rows("事故造成三百二十人死亡。", "zh"),
+        vec![n(Killed, 320, Exact, None)]
+    );
+    // dates and ages next to a trigger are no counts
+    assert!(rows("2022年1月5日，一名死者的家属发声。", "zh")
+        .iter()
+        .all(|r| r.1 != Some(2022) && r.1 != Some(5)));
+}
+
+#[test]
+fn a_trigger_after_its_own_number_is_not_shared_forward() {
+    assert_eq!(
+        rows(
+            "150 detained as tens of thousands rally in the capital.",
+            "en"
+        ),
+        vec![n(Arrested, 150, Exact, None)]
+    );
 }
