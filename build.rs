@@ -13,6 +13,7 @@ fn main() {
         ("boilerplate", "data/boilerplate".to_string()),
         ("agencies", "data/agencies".to_string()),
         ("figures", "data/figures".to_string()),
+        ("dates", "data/dates".to_string()),
     ];
     for (category, rel) in dirs {
         let dir = Path::new(&root).join(&rel);

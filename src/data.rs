@@ -1,7 +1,7 @@
 //! Data files: the built-in set embedded at compile time (see `build.rs`) and user
 //! directories layered on top at run time.
 //!
-//! Categories: `topics`, `gazetteer`, `boilerplate`, `agencies`, `figures`. A user
+//! Categories: `topics`, `gazetteer`, `boilerplate`, `agencies`, `figures`, `dates`. A user
 //! directory given with `--data DIR` may hold any of `DIR/<category>/*.toml`; a file
 //! whose name matches a built-in one replaces it, other files are added.
 
@@ -25,10 +25,19 @@ pub struct DataSet {
     pub boilerplate: Vec<DataFile>,
     pub agencies: Vec<DataFile>,
     pub figures: Vec<DataFile>,
+    /// Month, weekday and dateline words per language (`data/dates/<lang>.toml`).
+    pub dates: Vec<DataFile>,
 }
 
 /// The data categories, in a fixed order.
-pub const CATEGORIES: [&str; 5] = ["topics", "gazetteer", "boilerplate", "agencies", "figures"];
+pub const CATEGORIES: [&str; 6] = [
+    "topics",
+    "gazetteer",
+    "boilerplate",
+    "agencies",
+    "figures",
+    "dates",
+];
 
 impl DataSet {
     /// The files shipped in the binary.
@@ -50,6 +59,7 @@ impl DataSet {
             "boilerplate" => &mut self.boilerplate,
             "agencies" => &mut self.agencies,
             "figures" => &mut self.figures,
+            "dates" => &mut self.dates,
             other => unreachable!("unknown data category {other}"),
         }
     }

@@ -50,7 +50,7 @@ impl Engine {
     /// Compile an engine from data files; reports every bad file, not only the first.
     pub fn from_data(data: &DataSet) -> Result<Engine, Vec<DataError>> {
         let mut errors = Vec::new();
-        let text = text::TextRules::from_files(&data.boilerplate, &data.agencies)
+        let text = text::TextRules::from_files(&data.boilerplate, &data.agencies, &data.dates)
             .map_err(|e| errors.extend(e))
             .ok();
         let gazetteer = entities::Gazetteer::from_files(&data.gazetteer)
