@@ -434,7 +434,7 @@ impl Agencies {
                     let end = m.end()
                         + text[m.end()..]
                             .chars()
-                            .take_while(|c| c.is_alphanumeric())
+                            .take_while(|&c| is_cyrillic(c))
                             .map(char::len_utf8)
                             .sum::<usize>();
                     hits.push((m.start(), i, form.display_slice(display, m.start(), end)));

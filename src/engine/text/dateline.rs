@@ -133,9 +133,12 @@ impl Datelines {
             .any(|part| self.agencies.lookup(part.trim()).is_some())
     }
 
+    /// Not a sentence opener and not an agency name ("AGI - …" is a credit).
     fn place_ok(&self, place: &str) -> bool {
         let first = place.split([' ', ',', '،']).next().unwrap_or_default();
-        !place.is_empty() && !self.not_places.contains(&fold(first))
+        !place.is_empty()
+            && !self.not_places.contains(&fold(first))
+            && self.agencies.lookup(place).is_none()
     }
 
     /// The dateline place of a paragraph, if it starts with one.
@@ -156,7 +159,11 @@ impl Datelines {
                 .or_else(|| c.name("c2"))
                 .map_or("", |m| m.as_str());
             let pl = place(&c)?;
-            if self.place_ok(&pl) && (self.is_agency(credit) || c.name("dash").is_some()) {
+            // An unknown bracket ("Жанаозен (бывший Новый Узень) - город …") needs an
+            // upper-case place or a Latin one ("Kyiv (Reuters) -" style).
+            let latin = pl.chars().all(|ch| !ch.is_alphabetic() || ch.is_ascii());
+            let unknown_ok = c.name("dash").is_some() && (upper(&pl) || latin);
+            if self.place_ok(&pl) && (self.is_agency(credit) || unknown_ok) {
                 return Some(pl);
             }
         }
@@ -322,6 +329,7 @@ mod tests {
             None
         );
         assert_eq!(d.find("Update: the road is open again."), None);
+        assert_eq!(d.find("AGI - Il consiglio si è riunito oggi."), None);
     }
 
     #[test]
@@ -412,6 +420,10 @@ mod tests {
             Some("Астана")
         );
         assert_eq!(find("Власти заявили, что 5 человек задержаны."), None);
+        assert_eq!(
+            find("Жанаозен (бывший Новый Узень) - город в Мангистауской области."),
+            None
+        );
         assert_eq!(find("Жители, 5 января вышедшие на улицы, разошлись."), None);
     }
 

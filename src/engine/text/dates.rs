@@ -466,7 +466,13 @@ impl Dates {
     pub fn date_line_in(&self, line: &str, lang: Option<&str>) -> Option<String> {
         let re = self.line.as_ref()?;
         let folded = fold(line);
-        let folded = folded.trim().trim_end_matches(['.', '،', ',']).trim();
+        // A list bullet before the date ("• شنبه 1 اردیبهشت 1403") is not part of it.
+        let folded = folded
+            .trim()
+            .trim_start_matches(['•', '·', '▪', '●', '*'])
+            .trim()
+            .trim_end_matches(['.', '،', ','])
+            .trim();
         if folded.is_empty() || folded.chars().count() > 80 {
             return None;
         }

@@ -218,6 +218,10 @@ fn persian_solar_hijri_dates() {
     assert_eq!(d.date_line("۱۴۰۰/۱۰/۱۹").as_deref(), Some("2022-01-09"));
     // Gregorian month names in Persian.
     assert_eq!(d.date_line("۵ ژانویه ۲۰۲۲").as_deref(), Some("2022-01-05"));
+    assert_eq!(
+        d.date_line("• شنبه 1 اردیبهشت 1403").as_deref(),
+        Some("2024-04-20")
+    );
     // Esfand has 30 days only in leap years (1399 was one, 1400 was not).
     assert_eq!(d.date_line("30 اسفند 1399").as_deref(), Some("2021-03-20"));
     assert_eq!(d.date_line("30 اسفند 1400"), None);
