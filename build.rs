@@ -14,6 +14,7 @@ fn main() {
         ("agencies", "data/agencies".to_string()),
         ("figures", "data/figures".to_string()),
         ("languages", "data/languages".to_string()),
+        ("dates", "data/dates".to_string()),
     ];
     for (category, rel) in dirs {
         let dir = Path::new(&root).join(&rel);

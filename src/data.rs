@@ -1,7 +1,8 @@
 //! Data files: the built-in set embedded at compile time (see `build.rs`) and user
 //! directories layered on top at run time.
 //!
-//! Categories: `topics`, `gazetteer`, `boilerplate`, `agencies`, `figures`, `languages`. A user
+//! Categories: `topics`, `gazetteer`, `boilerplate`, `agencies`, `figures`, `languages`,
+//! `dates`. A user
 //! directory given with `--data DIR` may hold any of `DIR/<category>/*.toml`; a file
 //! whose name matches a built-in one replaces it, other files are added.
 
@@ -26,16 +27,19 @@ pub struct DataSet {
     pub agencies: Vec<DataFile>,
     pub figures: Vec<DataFile>,
     pub languages: Vec<DataFile>,
+    /// Month, weekday and dateline words per language (`data/dates/<lang>.toml`).
+    pub dates: Vec<DataFile>,
 }
 
 /// The data categories, in a fixed order.
-pub const CATEGORIES: [&str; 6] = [
+pub const CATEGORIES: [&str; 7] = [
     "topics",
     "gazetteer",
     "boilerplate",
     "agencies",
     "figures",
     "languages",
+    "dates",
 ];
 
 impl DataSet {
@@ -59,6 +63,7 @@ impl DataSet {
             "agencies" => &mut self.agencies,
             "figures" => &mut self.figures,
             "languages" => &mut self.languages,
+            "dates" => &mut self.dates,
             other => unreachable!("unknown data category {other}"),
         }
     }

@@ -65,7 +65,7 @@ pub enum Command {
 pub struct DataArgs {
     /// Extra data folder layered over the built-in data: DIR/topics/*.toml,
     /// DIR/gazetteer/*.toml, DIR/boilerplate/*.toml, DIR/agencies/*.toml,
-    /// DIR/figures/*.toml. A file with a built-in file's name replaces it.
+    /// DIR/figures/*.toml, DIR/dates/*.toml. A file with a built-in file's name replaces it.
     #[arg(long, value_name = "DIR", env = "WIREFEED_DATA")]
     pub data: Option<PathBuf>,
     /// Extra topic folder (*.toml), layered like --data DIR/topics.
@@ -127,6 +127,7 @@ fn topics(args: &TopicsArgs) -> Result<ExitCode> {
                     &set.boilerplate,
                     &set.agencies,
                     &set.figures,
+                    &set.dates,
                 ]
                 .iter()
                 .map(|v| v.len())

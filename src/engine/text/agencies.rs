@@ -15,6 +15,15 @@
 //!
 //! Short or ambiguous aliases ("AP", "أ ب", "Спутник" = satellite, "MENA") belong in
 //! `credit_only`, so ordinary words never become credits.
+//!
+//! The words around credits are language data too, in a `[credit_words]` table of any
+//! agencies file:
+//!
+//! ```toml
+//! [credit_words]
+//! introducers = ["news agency", "وكالة", "агентство", "به گزارش"]  # "agency X"
+//! tails = ["photo", "фото"]                                          # "(AP Photo)"
+//! ```
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -34,6 +43,17 @@ use crate::model::Credit;
 struct FileToml {
     #[serde(default)]
     agency: Vec<AgencyToml>,
+    #[serde(default)]
+    credit_words: CreditWordsToml,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreditWordsToml {
+    #[serde(default)]
+    introducers: Vec<Spanned<String>>,
+    #[serde(default)]
+    tails: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +84,10 @@ pub struct Agencies {
     /// Automaton over the loose aliases.
     loose: Option<AhoCorasick>,
     loose_ids: Vec<usize>,
+    /// Words that introduce an agency name: "news agency X", "وكالة «X»", "агентство X".
+    introducer: Option<Regex>,
+    /// Words that may follow an agency inside a credit group ("AP Photo"), credit form.
+    tails: Vec<String>,
 }
 
 /// Text in credit form plus, per char, the char index in the display text it came from.
@@ -136,8 +160,13 @@ fn is_cyrillic(c: char) -> bool {
 
 /// Does an alias occurrence at `[start, end)` in `text` stand as a word? Arabic aliases
 /// may carry one proclitic (و ف ب ل ك: "لرويترز"), Cyrillic ones a case ending of up
-/// to two letters ("Интерфакса", "Рейтерс").
+/// to two letters ("Интерфакса", "Рейтерс"). Chinese has no word boundaries: a Han
+/// alias stands anywhere ("据新华社报道").
 fn word_bounded(text: &str, start: usize, end: usize) -> bool {
+    let is_han = |c: char| matches!(c, '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}');
+    if text[start..end].chars().all(is_han) {
+        return true;
+    }
     let before: Vec<char> = text[..start].chars().rev().take(2).collect();
     let first = text[start..].chars().next();
     let left_ok = match before.first() {
@@ -164,27 +193,24 @@ fn word_bounded(text: &str, start: usize, end: usize) -> bool {
     last.is_some_and(is_cyrillic) && run.len() <= 2 && run.iter().all(|&c| is_cyrillic(c))
 }
 
+/// A dateline place of one to three words, a dash, a credit group, a dash.
+static DASH_DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[\p{L}\p{M}]+(?: [\p{L}\p{M}]+){0,2}\s*[-–—]\s*(?P<ag>[^-–—]{1,40}?)\s*[-–—]")
+        .unwrap()
+});
 /// "(…)" groups and "/…/" groups: classic credit positions.
 static BRACKETS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\(([^()]{1,80})\)|/([^/\s][^/]{0,38})/").unwrap());
-/// Words that introduce an agency name: "news agency X", "وكالة «X»", "агентство X".
-static AGENCY_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?:news agency|agency|وكاله(?: انباء)?|агентств[оауе]|информагентств[оауе])\s*[«"“'‘]?\s*"#,
-    )
-    .unwrap()
-});
 /// Separators inside a credit group: "(أ ف ب، رويترز)", "(AFP/Reuters)".
 static GROUP_SEP: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[/,،;+|]| و | and | и ").unwrap());
-/// Words that may follow an agency inside a credit group ("AP Photo").
-const CREDIT_TAILS: &[&str] = &["photo", "video", "фото", "видео", "صوره", "فيديو"];
 
 impl Agencies {
     pub fn from_files(files: &[DataFile]) -> Result<Agencies, Vec<DataError>> {
         let mut out = Agencies::default();
         let mut errors = Vec::new();
         let mut seen_ids: HashMap<String, String> = HashMap::new();
+        let mut introducers: Vec<String> = Vec::new();
         for file in files {
             let parsed: FileToml = match toml::from_str(&file.text) {
                 Ok(p) => p,
@@ -198,6 +224,27 @@ impl Agencies {
                     .get(..off.min(file.text.len()))
                     .map_or(0, |t| t.matches('\n').count() + 1)
             };
+            let words = [
+                (&parsed.credit_words.introducers, "introducers"),
+                (&parsed.credit_words.tails, "tails"),
+            ];
+            for (list, key) in words {
+                for w in list {
+                    let form = credit_form(w.get_ref()).text;
+                    if form.is_empty() {
+                        let line = line_of(w.span().start);
+                        errors.push(DataError::new(
+                            &file.name,
+                            line,
+                            format!("credit_words.{key}: empty word"),
+                        ));
+                    } else if key == "tails" {
+                        out.tails.push(form);
+                    } else {
+                        introducers.push(form);
+                    }
+                }
+            }
             for a in parsed.agency {
                 let id = a.id.get_ref().trim().to_string();
                 let line = line_of(a.id.span().start);
@@ -269,6 +316,12 @@ impl Agencies {
                 .build(loose.iter().map(|(f, _)| f.as_str()))
                 .ok();
         }
+        introducers.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        introducers.dedup();
+        if !introducers.is_empty() {
+            let alt: Vec<String> = introducers.iter().map(|w| regex::escape(w)).collect();
+            out.introducer = Regex::new(&format!(r#"(?:{})\s*[«"“'‘]?\s*"#, alt.join("|"))).ok();
+        }
         let mut forms: Vec<String> = out.by_form.keys().cloned().collect();
         forms.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         out.forms_by_len = forms;
@@ -296,10 +349,19 @@ impl Agencies {
             return Some(i);
         }
         let (head, tail) = form.rsplit_once(' ')?;
-        if CREDIT_TAILS.contains(&tail) {
+        if self.tails.iter().any(|t| t == tail) {
             return self.by_form.get(head).map(|&(i, _)| i);
         }
         None
+    }
+
+    /// Byte length of the longest alias that `form` (a credit form, see [`credit_form`])
+    /// starts with: "新华社北京" → the length of "新华社".
+    pub fn leading_alias_len(&self, form: &str) -> Option<usize> {
+        self.forms_by_len
+            .iter()
+            .find(|f| form.starts_with(f.as_str()))
+            .map(String::len)
     }
 
     /// The credits of one paragraph, in order of first position, one per agency.
@@ -307,6 +369,21 @@ impl Agencies {
         let form = credit_form(display);
         let text = form.text.as_str();
         let mut hits: Vec<(usize, usize, String)> = Vec::new();
+        // Credit position: a dash-delimited group after a short dateline place at the
+        // start ("بيروت-أ. ف. ب- …", "تهران - ایرنا - …"). In credit form dashes are
+        // spaces, so the display text is read.
+        if let Some(c) = DASH_DATELINE.captures(display) {
+            if let Some(m) = c.name("ag") {
+                for part in m.as_str().split(['،', ',', '/']) {
+                    if let Some(i) = self.lookup_form(&credit_form(part.trim()).text) {
+                        let f = credit_form(display);
+                        let pf = credit_form(part.trim()).text;
+                        let pos = f.text.find(&pf).unwrap_or(0);
+                        hits.push((pos, i, part.trim().to_string()));
+                    }
+                }
+            }
+        }
         // Credit positions: parentheses and slashes, split on separators.
         for cap in BRACKETS.captures_iter(text) {
             let Some(m) = cap.get(1).or_else(|| cap.get(2)) else {
@@ -330,7 +407,7 @@ impl Agencies {
             push_part(start, m.end());
         }
         // "agency X": the longest alias the following text starts with.
-        for m in AGENCY_WORD.find_iter(text) {
+        for m in self.introducer.iter().flat_map(|re| re.find_iter(text)) {
             // "agency" inside a longer word ("subagency") does not count.
             let prev = text[..m.start()].chars().next_back();
             if prev.is_some_and(|c| c.is_alphanumeric() && !"وفبلك".contains(c)) {
@@ -357,7 +434,7 @@ impl Agencies {
                     let end = m.end()
                         + text[m.end()..]
                             .chars()
-                            .take_while(|c| c.is_alphanumeric())
+                            .take_while(|&c| is_cyrillic(c))
                             .map(char::len_utf8)
                             .sum::<usize>();
                     hits.push((m.start(), i, form.display_slice(display, m.start(), end)));
@@ -416,6 +493,10 @@ id = "sputnik"
 name = "Sputnik"
 aliases = ["سبوتنيك"]
 credit_only = ["Sputnik", "Спутник"]
+
+[credit_words]
+introducers = ["news agency", "agency", "وكالة", "агентство"]
+tails = ["photo", "фото"]
 "#;
         Agencies::from_files(&[DataFile {
             name: "agencies/t.toml".into(),
@@ -467,6 +548,22 @@ credit_only = ["Sputnik", "Спутник"]
             ["afp", "ap"]
         );
         assert!(a.find("قال الأب إن ابنه بخير").is_empty());
+    }
+
+    #[test]
+    fn dash_dateline_credits_and_chinese_names() {
+        let a = agencies();
+        assert_eq!(
+            ids(&a.find("بيروت-أ. ف. ب- افتتحت البلدية الجسر.")),
+            ["afp"]
+        );
+        assert_eq!(
+            ids(&a.find("دمشق – أ ف ب، Associated Press - وصل الوفد.")),
+            ["afp", "ap"]
+        );
+        assert!(a
+            .find("أعلنت الحكومة اليوم خطة - أ ب - جديدة للطرق.")
+            .is_empty());
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub struct Story {
 pub struct TextRules {
     patterns: Patterns,
     agencies: Agencies,
+    dates: dates::Dates,
+    datelines: dateline::Datelines,
 }
 
 /// What happened to one line of a story.
@@ -143,20 +145,28 @@ fn strip_glued_suffix(
 }
 
 impl TextRules {
-    /// Compile the boilerplate and agency data files; reports every bad file.
+    /// Compile the boilerplate, agency and date data files; reports every bad file.
     pub fn from_files(
         boilerplate: &[DataFile],
         agencies: &[DataFile],
+        dates: &[DataFile],
     ) -> Result<TextRules, Vec<DataError>> {
         let patterns = Patterns::from_files(boilerplate);
         let agencies = Agencies::from_files(agencies);
-        match (patterns, agencies) {
-            (Ok(patterns), Ok(agencies)) => Ok(TextRules { patterns, agencies }),
-            (p, a) => Err(p
+        let dates = dates::Dates::from_files(dates);
+        match (patterns, agencies, dates) {
+            (Ok(patterns), Ok(agencies), Ok(dates)) => Ok(TextRules {
+                datelines: dateline::Datelines::new(&dates, &agencies),
+                patterns,
+                agencies,
+                dates,
+            }),
+            (p, a, d) => Err(p
                 .err()
                 .into_iter()
                 .flatten()
                 .chain(a.err().into_iter().flatten())
+                .chain(d.err().into_iter().flatten())
                 .collect()),
         }
     }
@@ -188,7 +198,7 @@ impl TextRules {
             && n <= st.headline_max_chars
             && s.split_whitespace().count() >= st.headline_min_words
             && !ends_sentence(s)
-            && dates::date_line(s).is_none()
+            && self.dates.date_line(s).is_none()
     }
 
     /// Could the line be the headline of another article in a trailing related list?
@@ -372,7 +382,7 @@ impl TextRules {
             if text[i].is_empty() || state[i] != State::Keep {
                 continue;
             }
-            if let Some(iso) = dates::date_line(&text[i]) {
+            if let Some(iso) = self.dates.date_line(&text[i]) {
                 state[i] = State::Removed(DATE_LINE.into());
                 published.get_or_insert(iso);
                 continue;
@@ -530,10 +540,13 @@ impl TextRules {
             story
                 .paragraphs
                 .iter()
-                .find(|p| !self.headline_like(p))
-                .and_then(|p| dateline::find(p))
+                .take(3)
+                .find_map(|p| self.datelines.find(p))
         });
-        story.published = ex.published.clone().or(published);
+        story.published = ex.published.clone().or(published).or_else(|| {
+            let lang = ex.language.as_deref();
+            self.dates.stated(&seg.lines, lang)
+        });
         story.publisher = ex.publisher.clone().or(publisher);
         story
     }

@@ -7,7 +7,8 @@ use crate::model::Format;
 
 fn rules() -> TextRules {
     let data = DataSet::builtin();
-    TextRules::from_files(&data.boilerplate, &data.agencies).expect("builtin data loads")
+    TextRules::from_files(&data.boilerplate, &data.agencies, &data.dates)
+        .expect("builtin data loads")
 }
 
 fn extracted(text: &str) -> Extracted {
