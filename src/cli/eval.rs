@@ -23,6 +23,10 @@ pub struct EvalArgs {
     /// List every wrong decision with the file path and the decision's reason.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Also score headlines against this `id,headline` CSV (ids are labels-CSV paths;
+    /// an empty headline means "no headline"). See `eval_headlines`.
+    #[arg(long, value_name = "FILE")]
+    pub headlines: Option<PathBuf>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -248,6 +252,11 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     }
     for f in &report.failed_inputs {
         eprintln!("error: {f}");
+    }
+    if let Some(path) = &args.headlines {
+        let gold = super::eval_headlines::read_headlines(path)?;
+        let scored = super::eval_headlines::evaluate(&engine, &args.labels, &rows, &gold);
+        super::eval_headlines::print(&scored, args.verbose);
     }
     Ok(ExitCode::SUCCESS)
 }

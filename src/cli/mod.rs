@@ -2,6 +2,7 @@
 //! (`process`, `topics`, `eval`). `main.rs` only calls [`main`].
 
 pub mod eval;
+pub mod eval_headlines;
 pub mod process;
 pub mod run;
 
