@@ -27,6 +27,10 @@ pub struct EvalArgs {
     /// (id,category,number,kind,who,evidence); see `eval_figures`.
     #[arg(long, value_name = "FIGURES_CSV")]
     pub figures: Option<PathBuf>,
+    /// Also score headlines against this `id,headline` CSV (ids are labels-CSV paths;
+    /// an empty headline means "no headline"). See `eval_headlines`.
+    #[arg(long, value_name = "FILE")]
+    pub headlines: Option<PathBuf>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -255,6 +259,11 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     }
     if let Some(figures) = &args.figures {
         super::eval_figures::run(&engine, &rows, &args.labels, figures, args.verbose)?;
+    }
+    if let Some(path) = &args.headlines {
+        let gold = super::eval_headlines::read_headlines(path)?;
+        let scored = super::eval_headlines::evaluate(&engine, &args.labels, &rows, &gold);
+        super::eval_headlines::print(&scored, args.verbose);
     }
     Ok(ExitCode::SUCCESS)
 }

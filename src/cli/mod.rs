@@ -3,6 +3,7 @@
 
 pub mod eval;
 pub mod eval_figures;
+pub mod eval_headlines;
 pub mod process;
 pub mod run;
 

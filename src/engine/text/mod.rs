@@ -8,40 +8,50 @@
 //! caption, a trailing run of related headlines — are code with thresholds from the
 //! `[settings]` table.
 //!
-//! Per story, in order:
-//! 1. **Split** (unstructured input only): a read-more marker ("… المزيد", "Read
-//!    more", "Читать далее") followed by a headline-like line ends a teaser
-//!    (`truncated = true`) and starts a new story. A marker at the very end also
-//!    marks the story truncated; a marker followed by a body paragraph is just removed.
-//! 2. **Line rules**: date-only lines (`date_line`, sets `published`), lines that are
-//!    only an agency name (`credit_line`, e.g. "أ ب"), then the data rules in file
-//!    order. `position = "head"` rules only fire before the first kept line.
-//! 3. **Headline**: the first kept line if it is headline-like (short, at least two
-//!    words, no sentence-final punctuation) and more text follows; otherwise none (a
-//!    text that starts with a body paragraph has no headline). A subtitle/deck line
-//!    under the headline is kept as the first body paragraph: it is real text and
-//!    carries terms the tagger wants.
-//! 4. **Repeats**: lines equal to the headline (`repeated_headline`) and exact
-//!    repeats of an earlier kept line (`duplicate_line`, the doubled captions).
-//! 5. **Trailing headlines**: a run of `trailing_run_min`+ headline-like lines at the
-//!    end of the story is a related-articles list (`trailing_headlines`).
-//! 6. **Metadata**: dateline from the first body paragraph, credits from kept lines in
+//! Per input: **split** (unstructured input only): a read-more marker ("… المزيد",
+//! "Read more", "Читать далее") followed by a headline-like line ends a teaser
+//! (`truncated = true`) and starts a new story. A marker at the very end also marks the
+//! story truncated; a marker followed by a body paragraph is just removed.
+//!
+//! Per story, the named steps in `story.rs` (each removal listed with its rule):
+//! 1. **Line rules**: `strip` rules cut stamps glued to a line ("date 2024-01 …"),
+//!    date-only lines (`date_line`, sets `published`), agency-only lines
+//!    (`credit_line`, "أ ب", "AFP, EFE"), URL lines (`url_line`), then the data rules
+//!    in file order; `position = "head"` rules only fire before the first kept line,
+//!    `effect = "not_headline"` rules mark captions and bylines, which stay.
+//! 2. **Headline** (`headline.rs`): chosen among the lines above the body by shape
+//!    ([`shape`]: stamps, tickers, menus, file names, short labels and kickers are
+//!    page furniture), by repetition (the page repeats its headline) and by topic
+//!    (a site name shares no words with the body). A subtitle/deck line under the
+//!    headline is kept as the first body paragraph: it is real text and carries terms
+//!    the tagger wants. A text that starts with a body paragraph has no headline.
+//! 3. **Repeats**: lines equal to the headline (`repeated_headline`) and later copies
+//!    of a kept line (`duplicate_line`, the doubled captions); the first copy stays.
+//! 4. **Trailing headlines**: a run of `trailing_run_min`+ headline-like lines at the
+//!    end of the story is a related-articles list (`trailing_headlines`) — unless the
+//!    last line reads as a cut-off paragraph, or a line continues a wrapped sentence.
+//! 5. **Metadata**: dateline from the first body paragraph, credits from kept lines in
 //!    order (container metadata first), publisher/published with the container's
 //!    values winning over what the text states.
 
 pub mod agencies;
 pub mod dateline;
 pub mod dates;
+mod headline;
 pub mod patterns;
+pub mod shape;
+mod story;
 
 use crate::data::DataFile;
 use crate::engine::formats::Extracted;
-use crate::engine::normalize::{fold, fold_with_map};
+use crate::engine::normalize::fold_with_map;
 use crate::error::DataError;
 use crate::model::{Credit, Removed};
 
 use agencies::Agencies;
-use patterns::{key, key_of_folded, Kind, Pattern, Patterns, Position, Rule};
+use patterns::{key, Kind, Pattern, Patterns, Rule};
+use shape::{ends_sentence, last_meaningful};
+use story::State;
 
 /// One story found in an input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,41 +75,10 @@ pub struct TextRules {
     datelines: dateline::Datelines,
 }
 
-/// What happened to one line of a story.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum State {
-    Keep,
-    Headline,
-    Removed(String),
-}
-
 /// Lines of one story before cleaning.
 struct Segment<'a> {
     lines: Vec<&'a str>,
     truncated: bool,
-}
-
-/// Rule names of the code mechanisms (recorded in `Removed.rule`).
-const DATE_LINE: &str = "date_line";
-const CREDIT_LINE: &str = "credit_line";
-const REPEATED_HEADLINE: &str = "repeated_headline";
-const DUPLICATE_LINE: &str = "duplicate_line";
-const TRAILING_HEADLINES: &str = "trailing_headlines";
-
-/// Closing quotes and brackets ignored when looking at how a line ends.
-const CLOSERS: &[char] = &['"', '»', '”', '’', '\'', ')', ']', '›', '“', '«'];
-
-/// The last char of a line, ignoring closing quotes and brackets.
-fn last_meaningful(s: &str) -> Option<char> {
-    s.trim_end_matches(|c: char| CLOSERS.contains(&c) || c.is_whitespace())
-        .chars()
-        .next_back()
-}
-
-/// Does the line end like a sentence (or a teaser)?
-fn ends_sentence(s: &str) -> bool {
-    // A headline may end in "?" ("لماذا استقال …؟") but not in "!" or a dash ("CNN —").
-    last_meaningful(s).is_some_and(|c| ".,،:;؛…!-–—".contains(c))
 }
 
 /// The display prefix of `display` before folded char index `folded_char`.
@@ -189,22 +168,23 @@ impl TextRules {
             .collect()
     }
 
-    /// Is the line headline-like: short, two words or more, no sentence-final
-    /// punctuation, not a date?
+    /// Is the line headline-like: short (CJK counting double), enough words, no
+    /// sentence-final punctuation, not a date or time stamp?
     fn headline_like(&self, s: &str) -> bool {
         let st = &self.patterns.settings;
-        let n = s.chars().count();
+        let n = shape::width(s);
         n > 0
             && n <= st.headline_max_chars
-            && s.split_whitespace().count() >= st.headline_min_words
+            && shape::word_count(s) >= st.headline_min_words
             && !ends_sentence(s)
             && self.dates.date_line(s).is_none()
+            && !shape::is_stamp(s)
     }
 
     /// Could the line be the headline of another article in a trailing related list?
-    /// Stricter than [`Self::headline_like`]: list items ("- …", "1. …") and
-    /// entries with several dash-separated fields ("Film – Director – Country") are
-    /// article content, not headlines.
+    /// Stricter than [`Self::headline_like`]: list items ("- …", "1. …"), entries with
+    /// several dash-separated fields ("Film – Director – Country"), exclamations
+    /// ("Glory to the defenders!") and all-capital subheadings are article content.
     fn related_headline_like(&self, s: &str) -> bool {
         let st = &self.patterns.settings;
         let bullet = s.starts_with(['-', '–', '—', '•', '*', '·', '▪', '●'])
@@ -214,10 +194,16 @@ impl TextRules {
             .iter()
             .map(|sep| s.matches(sep).count())
             .sum::<usize>();
+        let letters = || s.chars().filter(|c| c.is_alphabetic());
+        let all_caps = letters().count() > 3
+            && letters().all(|c| !c.is_lowercase())
+            && letters().any(char::is_uppercase);
         self.headline_like(s)
             && !bullet
             && fields < 2
-            && s.split_whitespace().count() >= st.trailing_min_words
+            && !all_caps
+            && last_meaningful(s) != Some('!')
+            && shape::word_count(s) >= st.trailing_min_words
     }
 
     /// The read-more rule a line is (or ends with), and the text left when the marker
@@ -364,191 +350,6 @@ impl TextRules {
             }
         }
         taken
-    }
-
-    /// Clean one story.
-    fn story(&self, seg: Segment, ex: &Extracted, first: bool) -> Story {
-        let mut text: Vec<String> = seg.lines.iter().map(|s| s.to_string()).collect();
-        let n = text.len();
-        let mut state = vec![State::Keep; n];
-        // Removed pieces of lines that stay (glued headers/markers), by line.
-        let mut partial: Vec<(usize, Removed)> = Vec::new();
-        let mut published = None;
-        let mut publisher: Option<String> = None;
-        let mut publisher_credit: Vec<(usize, Credit)> = Vec::new();
-        let mut seen_content = false;
-
-        for i in 0..n {
-            if text[i].is_empty() || state[i] != State::Keep {
-                continue;
-            }
-            if let Some(iso) = self.dates.date_line(&text[i]) {
-                state[i] = State::Removed(DATE_LINE.into());
-                published.get_or_insert(iso);
-                continue;
-            }
-            if text[i].chars().count() <= 60 && self.agencies.lookup(&text[i]).is_some() {
-                state[i] = State::Removed(CREDIT_LINE.into());
-                continue;
-            }
-            if let Some((rule, glued)) = self.read_more(&text[i]) {
-                match glued {
-                    None => state[i] = State::Removed(rule.name.clone()),
-                    Some(kept) => {
-                        let cut = text[i]
-                            .chars()
-                            .skip(kept.chars().count())
-                            .collect::<String>();
-                        partial.push((i, removed(&rule.name, &cut)));
-                        text[i] = kept;
-                    }
-                }
-                seen_content |= state[i] == State::Keep;
-                continue;
-            }
-            let folded = fold(&text[i]);
-            let k = key_of_folded(&folded);
-            let mut matched = false;
-            for rule in &self.patterns.rules {
-                if rule.position == Position::Head && seen_content {
-                    continue;
-                }
-                if rule.kind == Kind::Block {
-                    if let Some(members) =
-                        self.block_at(&mut text, &state, &mut partial, i, rule, &k, &folded)
-                    {
-                        for j in members {
-                            state[j] = State::Removed(rule.name.clone());
-                        }
-                        matched = !text[i].is_empty() && state[i] != State::Keep;
-                        break;
-                    }
-                    continue;
-                }
-                if let Some(found) = self.rule_matches(rule, &text[i], &folded, &k) {
-                    if let Some(p) = found {
-                        if let Some(c) = self.agencies.lookup(&p) {
-                            publisher_credit.push((i, c));
-                        }
-                        publisher.get_or_insert(p);
-                    }
-                    state[i] = State::Removed(rule.name.clone());
-                    matched = true;
-                    break;
-                }
-            }
-            if !matched && state[i] == State::Keep {
-                seen_content = true;
-            }
-        }
-
-        let kept = |state: &[State]| -> Vec<usize> {
-            (0..n)
-                .filter(|&i| state[i] == State::Keep && !text[i].is_empty())
-                .collect()
-        };
-
-        // Headline.
-        let headline = if first && ex.headline.is_some() {
-            ex.headline.clone()
-        } else if ex.structured {
-            None
-        } else {
-            let k = kept(&state);
-            match k.first() {
-                Some(&h) if k.len() > 1 && self.headline_like(&text[h]) => {
-                    state[h] = State::Headline;
-                    Some(text[h].clone())
-                }
-                _ => None,
-            }
-        };
-
-        // Repeats of the headline and of earlier lines.
-        let headline_key = headline.as_deref().map(key).unwrap_or_default();
-        let mut seen: Vec<String> = Vec::new();
-        for i in kept(&state) {
-            let k = key(&text[i]);
-            if !headline_key.is_empty() && k == headline_key {
-                state[i] = State::Removed(REPEATED_HEADLINE.into());
-            } else if seen.contains(&k)
-                && text[i].split_whitespace().count() >= self.patterns.settings.duplicate_min_words
-            {
-                state[i] = State::Removed(DUPLICATE_LINE.into());
-            } else {
-                seen.push(k);
-            }
-        }
-
-        // Trailing run of related headlines. Longer runs are lists that belong to the
-        // article (a festival line-up, a bulleted programme), so they stay.
-        let k = kept(&state);
-        let run = k
-            .iter()
-            .rev()
-            .take_while(|&&i| self.related_headline_like(&text[i]))
-            .count();
-        let st = &self.patterns.settings;
-        if run >= st.trailing_run_min && run <= st.trailing_run_max && run < k.len() {
-            for &i in &k[k.len() - run..] {
-                state[i] = State::Removed(TRAILING_HEADLINES.into());
-            }
-        }
-
-        // Output.
-        let mut story = Story {
-            headline,
-            truncated: seg.truncated,
-            ..Default::default()
-        };
-        let mut pieces: Vec<(usize, Removed)> = partial;
-        for (i, s) in state.iter().enumerate() {
-            if let State::Removed(rule) = s {
-                pieces.push((i, removed(rule, &text[i])));
-            }
-        }
-        pieces.sort_by_key(|p| p.0);
-        story.removed = pieces.into_iter().map(|p| p.1).collect();
-
-        let mut credits: Vec<Credit> = Vec::new();
-        agencies::merge(
-            &mut credits,
-            ex.credits.iter().filter_map(|c| self.agencies.lookup(c)),
-        );
-        for i in 0..n {
-            match &state[i] {
-                State::Keep | State::Headline if !text[i].is_empty() => {
-                    agencies::merge(&mut credits, self.agencies.find(&text[i]));
-                }
-                State::Removed(r) if r == CREDIT_LINE => {
-                    agencies::merge(&mut credits, self.agencies.lookup(&text[i]));
-                }
-                _ => {}
-            }
-            agencies::merge(
-                &mut credits,
-                publisher_credit
-                    .iter()
-                    .filter(|p| p.0 == i)
-                    .map(|p| p.1.clone()),
-            );
-        }
-        story.credits = credits;
-
-        story.paragraphs = kept(&state).into_iter().map(|i| text[i].clone()).collect();
-        story.dateline = ex.dateline.clone().or_else(|| {
-            story
-                .paragraphs
-                .iter()
-                .take(3)
-                .find_map(|p| self.datelines.find(p))
-        });
-        story.published = ex.published.clone().or(published).or_else(|| {
-            let lang = ex.language.as_deref();
-            self.dates.stated(&seg.lines, lang)
-        });
-        story.publisher = ex.publisher.clone().or(publisher);
-        story
     }
 
     /// Apply a block rule at line `i`: the header as a whole line, as an inline

@@ -10,12 +10,17 @@
 //!
 //! [[rule]]
 //! name = "comment_prompt"   # recorded in `Removed.rule`
-//! kind = "exact"            # exact | prefix | regex | block | read_more
+//! kind = "exact"            # exact | prefix | regex | block | read_more | strip
 //! position = "any"          # any | head (only before the story's first kept line)
+//! effect = "remove"         # remove | not_headline (the line stays in the body but
+//!                           # can never be the headline: captions, bylines)
 //! patterns = ["Post a Comment", "Leave a comment"]
-//! max_chars = 120           # prefix/regex: only lines up to this many chars
+//! max_chars = 120           # prefix/regex/strip: only lines up to this many chars
 //! max_lines = 1             # block: at most this many lines after the header
 //! ```
+//!
+//! `strip` rules are regexes whose match at the start or the end of a line is cut
+//! off and recorded, the rest of the line staying (a scraper's "date 2024-01 " stamp).
 //!
 //! Exact, prefix, block and read-more patterns are compared on the *key* of a line:
 //! its matching form ([`fold`]) with leading and trailing punctuation trimmed, so
@@ -48,6 +53,19 @@ pub struct Settings {
     /// Fewest words for a line to be dropped as a repeat of an earlier line
     /// (separators like "* * *" legitimately repeat).
     pub duplicate_min_words: usize,
+    /// Most non-empty lines looked at for a headline before the body starts.
+    pub head_max_lines: usize,
+    /// Width (chars, CJK counting two) from which a line that ends like a sentence is
+    /// a body paragraph and ends the head of the page.
+    pub body_min_chars: usize,
+    /// A line of at most this many words directly followed by a longer headline-like
+    /// line is a section label or kicker, not the headline.
+    pub label_max_words: usize,
+    /// Most words in a site-name suffix (" | Site", " – site.com").
+    pub site_suffix_max_words: usize,
+    /// The last line of a story is body (a cut-off paragraph), never part of a trailing
+    /// related-headlines run, when it has more words than this (or reads as prose).
+    pub trailing_last_max_words: usize,
 }
 
 impl Default for Settings {
@@ -60,6 +78,11 @@ impl Default for Settings {
             trailing_run_max: 12,
             trailing_min_words: 3,
             duplicate_min_words: 3,
+            head_max_lines: 30,
+            body_min_chars: 200,
+            label_max_words: 3,
+            site_suffix_max_words: 6,
+            trailing_last_max_words: 14,
         }
     }
 }
@@ -78,6 +101,19 @@ pub enum Kind {
     Block,
     /// A truncation marker ("… المزيد", "Read more"): ends a teaser.
     ReadMore,
+    /// A regex whose match at the start or end of a line is cut off.
+    Strip,
+}
+
+/// What a matching rule does to its line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The line is removed (and listed with the rule).
+    #[default]
+    Remove,
+    /// The line stays in the body but is never taken as the headline.
+    NotHeadline,
 }
 
 /// Where in a story a rule may fire.
@@ -108,6 +144,11 @@ struct SettingsToml {
     trailing_run_max: Option<usize>,
     trailing_min_words: Option<usize>,
     duplicate_min_words: Option<usize>,
+    head_max_lines: Option<usize>,
+    body_min_chars: Option<usize>,
+    label_max_words: Option<usize>,
+    site_suffix_max_words: Option<usize>,
+    trailing_last_max_words: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +158,8 @@ struct RuleToml {
     kind: Kind,
     #[serde(default)]
     position: Position,
+    #[serde(default)]
+    effect: Effect,
     patterns: Vec<Spanned<String>>,
     max_chars: Option<usize>,
     max_lines: Option<usize>,
@@ -136,6 +179,7 @@ pub struct Rule {
     pub name: String,
     pub kind: Kind,
     pub position: Position,
+    pub effect: Effect,
     pub patterns: Vec<Pattern>,
     pub max_chars: Option<usize>,
     pub max_lines: Option<usize>,
@@ -192,6 +236,14 @@ impl Patterns {
                 d.trailing_run_max = s.trailing_run_max.unwrap_or(d.trailing_run_max);
                 d.trailing_min_words = s.trailing_min_words.unwrap_or(d.trailing_min_words);
                 d.duplicate_min_words = s.duplicate_min_words.unwrap_or(d.duplicate_min_words);
+                d.head_max_lines = s.head_max_lines.unwrap_or(d.head_max_lines);
+                d.body_min_chars = s.body_min_chars.unwrap_or(d.body_min_chars);
+                d.label_max_words = s.label_max_words.unwrap_or(d.label_max_words);
+                d.site_suffix_max_words =
+                    s.site_suffix_max_words.unwrap_or(d.site_suffix_max_words);
+                d.trailing_last_max_words = s
+                    .trailing_last_max_words
+                    .unwrap_or(d.trailing_last_max_words);
             }
             for rule in parsed.rule {
                 let rule_line = line_of(&file.text, rule.name.span().start);
@@ -212,11 +264,20 @@ impl Patterns {
                     ));
                     continue;
                 }
+                if rule.effect == Effect::NotHeadline
+                    && !matches!(rule.kind, Kind::Exact | Kind::Prefix | Kind::Regex)
+                {
+                    errors.push(err(
+                        rule_line,
+                        format!("rule `{name}`: effect = \"not_headline\" only applies to exact, prefix and regex rules"),
+                    ));
+                    continue;
+                }
                 let mut patterns = Vec::new();
                 for p in &rule.patterns {
                     let line = line_of(&file.text, p.span().start);
                     let src = p.get_ref();
-                    if rule.kind == Kind::Regex {
+                    if matches!(rule.kind, Kind::Regex | Kind::Strip) {
                         match regex::RegexBuilder::new(src).size_limit(1 << 20).build() {
                             Ok(re) => patterns.push(Pattern::Regex(re)),
                             Err(e) => errors.push(err(
@@ -240,6 +301,7 @@ impl Patterns {
                     name,
                     kind: rule.kind,
                     position: rule.position,
+                    effect: rule.effect,
                     patterns,
                     max_chars: rule.max_chars,
                     max_lines: rule.max_lines,
@@ -310,6 +372,17 @@ mod tests {
         assert_eq!(p.settings.headline_max_chars, 150);
         assert_eq!(p.rules[0].position, Position::Head);
         assert!(matches!(&p.rules[0].patterns[0], Pattern::Key(k) if k == "home"));
+    }
+
+    #[test]
+    fn strip_rules_are_regexes_and_effects_parse() {
+        let text = "[[rule]]\nname = \"stamp\"\nkind = \"strip\"\npatterns = ['^date \\d{4}']\n\n[[rule]]\nname = \"caption\"\nkind = \"regex\"\neffect = \"not_headline\"\npatterns = ['photo:']\n";
+        let p = Patterns::from_files(&file(text)).unwrap();
+        assert!(matches!(&p.rules[0].patterns[0], Pattern::Regex(_)));
+        assert_eq!(p.rules[1].effect, Effect::NotHeadline);
+        let bad = "[[rule]]\nname = \"x\"\nkind = \"block\"\neffect = \"not_headline\"\npatterns = [\"a\"]\n";
+        let errs = Patterns::from_files(&file(bad)).unwrap_err();
+        assert_eq!(errs[0].line, 2, "{:?}", errs[0]);
     }
 
     #[test]
