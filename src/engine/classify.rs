@@ -248,7 +248,7 @@ impl Topic {
             (&raw.lead_weight, "lead_weight"),
         ] {
             if let Some(v) = v {
-                if !(*v.get_ref() >= 0.0) {
+                if v.get_ref().is_nan() || *v.get_ref() < 0.0 {
                     errors.push(err(v.span().start, format!("{key} must be >= 0")));
                 }
             }
