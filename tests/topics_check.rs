@@ -122,3 +122,48 @@ terms.ar = ["زلزال", "الزلزال", "هزة أرضية"]
     assert!(text.contains("topic ✗ ukraine_war"), "stdout: {text}");
     assert!(Path::new(&article).exists());
 }
+
+/// Adding a language is adding data files: a language model, names in the gazetteer
+/// and terms in a topic, all from a temporary data folder, with no code change.
+#[test]
+fn a_language_is_added_from_a_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for sub in ["languages", "gazetteer", "topics"] {
+        std::fs::create_dir(root.join(sub)).unwrap();
+    }
+    std::fs::write(
+        root.join("languages/nl.toml"),
+        "code = \"nl\"\nname = \"Dutch\"\nscript = \"Latin\"\n\n[identify]\nwords = [\"de\", \"het\", \"een\", \"van\", \"en\", \"niet\", \"zijn\", \"werd\", \"bij\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("gazetteer/nl.toml"),
+        "[[entity]]\nid = \"friesland_test\"\nkind = \"place\"\nname = \"Friesland\"\nnames.nl = [\"Friesland\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("topics/dijken.toml"),
+        "id = \"dike_breach\"\nlabel = \"Dike breach\"\nthreshold = 4.0\n\n[groups.place]\nweight = 1.0\nentities = [\"friesland_test\"]\n\n[groups.event]\nweight = 1.5\nterms.nl = [\"dijkdoorbraak\", \"overstroming*\"]\n",
+    )
+    .unwrap();
+    let article = root.join("article.txt");
+    std::fs::write(
+        &article,
+        "Dijkdoorbraak in Friesland\n\nBij de dijkdoorbraak in Friesland zijn honderden huizen onder water gelopen. \
+         De overstromingen werden niet verwacht, zei de burgemeester van een van de dorpen.\n",
+    )
+    .unwrap();
+    let out = wirefeed(&[
+        "process",
+        "--explain",
+        "--data",
+        root.to_str().unwrap(),
+        article.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("topic ✓ dike_breach"), "{text}");
+    assert!(text.contains("@friesland_test"), "{text}");
+    assert!(text.contains("language nl"), "{text}");
+}
