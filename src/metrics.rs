@@ -158,6 +158,10 @@ pub fn register_zero(topics: &[String]) {
     counter!(FILES_DETECTED).absolute(0);
     counter!(FILES_PUBLISHED).absolute(0);
     counter!(NATS_RECONNECTS).absolute(0);
+    // the watcher's give-up counter: "finish" (processed/) and "reject" (rejected/)
+    for kind in ["finish", "reject"] {
+        counter!(FILES_STUCK, "error_type" => kind).absolute(0);
+    }
     for stage in STAGES {
         counter!(STAGE_RECEIVED, "stage" => stage).absolute(0);
         counter!(STAGE_PROCESSED, "stage" => stage).absolute(0);

@@ -568,9 +568,26 @@ impl Dates {
     /// 10:57 AM") or after a prefix word ("… Stand: 24.11.2022 07:05 Uhr").
     fn trailing(&self, line: &str, lang: Option<&str>) -> Option<String> {
         const LABEL_WORDS: usize = 3;
+        // A label, a few words and a date: a long line is body text, and running the
+        // capturing regex over whole paragraphs dominated the clean stage.
+        const MAX_CHARS: usize = 160;
+        if line.len() > MAX_CHARS * 4 || line.chars().count() > MAX_CHARS {
+            return None;
+        }
         let re = self.trailing.as_ref()?;
         let folded = fold(line);
         let folded = folded.trim().trim_end_matches(['.', '،', ',']).trim();
+        // Every trailing date has a digit near the end ("… 5 января 2022", "15 de
+        // septiembre", "1月5日"); the capturing regex is far slower than this look.
+        const TAIL_CHARS: usize = 24;
+        let tail_start = folded
+            .char_indices()
+            .rev()
+            .nth(TAIL_CHARS - 1)
+            .map_or(0, |(i, _)| i);
+        if !folded[tail_start..].bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
         let c = re.captures(folded)?;
         let start = c.get(0)?.start();
         let before = &folded[..start];

@@ -101,10 +101,9 @@ impl TextRules {
         self.drop_repeats(&mut d);
         self.drop_trailing_headlines(&mut d);
         // A date stated in the text is the publish date when nothing better is there.
-        let stated = self.dates.stated(&seg.lines, ex.language.as_deref());
         let mut story = self.finish(d, seg.truncated, ex);
         if story.published.is_none() {
-            story.published = stated;
+            story.published = self.dates.stated(&seg.lines, ex.language.as_deref());
         }
         story
     }
