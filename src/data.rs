@@ -18,6 +18,15 @@ pub struct DataFile {
     pub text: String,
 }
 
+impl DataFile {
+    /// Parse the file as TOML into `T`; a syntax or type error is reported at its
+    /// file:line:column. The one way every data loader reads its files.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, crate::error::DataError> {
+        toml::from_str(&self.text)
+            .map_err(|e| crate::error::DataError::from_toml(&self.name, &self.text, &e))
+    }
+}
+
 /// All data files by category.
 #[derive(Debug, Clone, Default)]
 pub struct DataSet {

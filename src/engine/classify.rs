@@ -215,11 +215,10 @@ impl Topic {
         languages: &Languages,
         errors: &mut Vec<DataError>,
     ) -> Option<Topic> {
-        let text = &file.text;
-        let raw: TopicFile = match toml::from_str(text) {
+        let raw: TopicFile = match file.parse() {
             Ok(raw) => raw,
             Err(e) => {
-                errors.push(DataError::from_toml(&file.name, text, &e));
+                errors.push(e);
                 return None;
             }
         };

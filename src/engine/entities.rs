@@ -282,9 +282,9 @@ impl Gazetteer {
         let mut errors = Vec::new();
         let mut docs = Vec::new();
         for f in files {
-            match toml::from_str::<FileDoc>(&f.text) {
+            match f.parse::<FileDoc>() {
                 Ok(doc) => docs.push((f, doc)),
-                Err(e) => errors.push(DataError::from_toml(&f.name, &f.text, &e)),
+                Err(e) => errors.push(e),
             }
         }
         let mut g = Gazetteer {

@@ -225,8 +225,7 @@ impl Languages {
     }
 
     fn compile(file: &DataFile) -> Result<LanguageModel, Vec<DataError>> {
-        let doc: LanguageDoc = toml::from_str(&file.text)
-            .map_err(|e| vec![DataError::from_toml(&file.name, &file.text, &e)])?;
+        let doc: LanguageDoc = file.parse().map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let code = doc.code.get_ref().clone();
         if !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()) {

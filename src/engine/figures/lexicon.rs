@@ -379,8 +379,7 @@ fn is_label(s: &str) -> bool {
 impl Lexicon {
     /// Parse and compile one data file.
     pub fn from_file(file: &DataFile) -> Result<Lexicon, Vec<DataError>> {
-        let doc: FileDoc = toml::from_str(&file.text)
-            .map_err(|e| vec![DataError::from_toml(&file.name, &file.text, &e)])?;
+        let doc: FileDoc = file.parse().map_err(|e| vec![e])?;
         let mut b = Builder {
             file: &file.name,
             text: &file.text,

@@ -212,10 +212,10 @@ impl Agencies {
         let mut seen_ids: HashMap<String, String> = HashMap::new();
         let mut introducers: Vec<String> = Vec::new();
         for file in files {
-            let parsed: FileToml = match toml::from_str(&file.text) {
+            let parsed: FileToml = match file.parse() {
                 Ok(p) => p,
                 Err(e) => {
-                    errors.push(DataError::from_toml(&file.name, &file.text, &e));
+                    errors.push(e);
                     continue;
                 }
             };

@@ -231,10 +231,10 @@ impl Dates {
         let mut month_origin: HashMap<String, String> = HashMap::new();
         let mut langs: HashMap<String, String> = HashMap::new();
         for file in files {
-            let parsed: FileToml = match toml::from_str(&file.text) {
+            let parsed: FileToml = match file.parse() {
                 Ok(p) => p,
                 Err(e) => {
-                    errors.push(DataError::from_toml(&file.name, &file.text, &e));
+                    errors.push(e);
                     continue;
                 }
             };

@@ -220,10 +220,10 @@ impl Patterns {
         let mut out = Patterns::default();
         let mut errors = Vec::new();
         for file in files {
-            let parsed: FileToml = match toml::from_str(&file.text) {
+            let parsed: FileToml = match file.parse() {
                 Ok(p) => p,
                 Err(e) => {
-                    errors.push(DataError::from_toml(&file.name, &file.text, &e));
+                    errors.push(e);
                     continue;
                 }
             };
