@@ -43,6 +43,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::data::DataFile;
 use crate::engine::language::{is_han, LanguageModel, Languages};
@@ -54,19 +55,19 @@ use crate::model::{CleanArticle, EntityKind, EntityMention};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EntityDoc {
-    id: String,
+    id: Spanned<String>,
     kind: EntityKind,
     name: String,
     #[serde(default)]
     uri: Option<String>,
     #[serde(default)]
-    names: BTreeMap<String, Vec<String>>,
+    names: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
     #[serde(default)]
-    exact: BTreeMap<String, Vec<String>>,
+    exact: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
     /// Ids of the entities this one belongs to (a city, region, official or body of a
     /// country → that country); topics name sets of entities through it.
     #[serde(default)]
-    within: Vec<String>,
+    within: Vec<Spanned<String>>,
 }
 
 /// One gazetteer file as written.
@@ -245,27 +246,6 @@ fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
-/// 1-based line of the `nth` line (0-based count) that contains `needle` and starts with
-/// `key` (after trimming), or 0.
-fn find_line(text: &str, key: &str, needle: &str, nth: usize) -> usize {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim_start().starts_with(key) && l.contains(needle))
-        .nth(nth)
-        .map(|(i, _)| i + 1)
-        .unwrap_or(0)
-}
-
-/// 1-based line of the first line at or after `from` (1-based) containing `needle`.
-fn find_line_after(text: &str, from: usize, needle: &str) -> usize {
-    text.lines()
-        .enumerate()
-        .skip(from.saturating_sub(1))
-        .find(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .unwrap_or(from)
-}
-
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
@@ -296,67 +276,63 @@ impl Gazetteer {
             g.add_language(model, &mut lang_index);
         }
         let mut seen_ids: HashMap<String, String> = HashMap::new();
-        let mut within_names: Vec<(u32, &DataFile, usize, Vec<String>)> = Vec::new();
+        let mut within_names: Vec<(u32, &DataFile, &[Spanned<String>])> = Vec::new();
         for (f, doc) in &docs {
-            let mut nth: HashMap<&str, usize> = HashMap::new();
             for e in &doc.entity {
-                let k = nth.entry(e.id.as_str()).or_default();
-                let id_line = find_line(&f.text, "id", &format!("\"{}\"", e.id), *k);
-                *k += 1;
-                let err = |line: usize, msg: String| DataError::new(&f.name, line, msg);
-                if !valid_id(&e.id) {
-                    errors.push(err(
-                        id_line,
-                        format!("entity id {:?} must match [a-z0-9_]+", e.id),
-                    ));
+                let id = e.id.get_ref();
+                let at_id = |msg: String| DataError::at(f, e.id.span().start, msg);
+                if !valid_id(id) {
+                    errors.push(at_id(format!("entity id {id:?} must match [a-z0-9_]+")));
                     continue;
                 }
-                if let Some(prev) = seen_ids.get(&e.id) {
-                    errors.push(err(
-                        id_line,
-                        format!("duplicate entity id {:?} (first defined in {prev})", e.id),
-                    ));
+                if let Some(prev) = seen_ids.get(id) {
+                    errors.push(at_id(format!(
+                        "duplicate entity id {id:?} (first defined in {prev})"
+                    )));
                     continue;
                 }
-                seen_ids.insert(e.id.clone(), f.name.clone());
+                seen_ids.insert(id.clone(), f.name.clone());
                 if e.name.trim().is_empty() {
-                    errors.push(err(id_line, format!("entity {:?} has an empty name", e.id)));
+                    errors.push(at_id(format!("entity {id:?} has an empty name")));
                     continue;
                 }
                 if e.uri.as_deref().is_some_and(|u| u.trim().is_empty()) {
-                    errors.push(err(id_line, format!("entity {:?} has an empty uri", e.id)));
+                    errors.push(at_id(format!("entity {id:?} has an empty uri")));
                     continue;
                 }
                 let index = g.entities.len() as u32;
                 g.entities.push(Entity {
-                    id: e.id.clone(),
+                    id: id.clone(),
                     kind: e.kind,
                     name: e.name.clone(),
                     uri: e
                         .uri
                         .clone()
-                        .unwrap_or_else(|| format!("urn:wirefeed:entity:{}", e.id)),
+                        .unwrap_or_else(|| format!("urn:wirefeed:entity:{id}")),
                     within: Vec::new(),
                 });
-                within_names.push((index, f, id_line, e.within.clone()));
+                within_names.push((index, f, &e.within));
                 let lists = e
                     .names
                     .iter()
                     .map(|l| (l, false))
                     .chain(e.exact.iter().map(|l| (l, true)));
                 for ((code, names), exact) in lists {
-                    let Some(&lang) = lang_index.get(code) else {
-                        let line = find_line_after(&f.text, id_line, &format!("{code} ="));
-                        errors.push(err(
-                            line,
-                            format!("entity {:?}: unknown language {code:?}", e.id),
+                    let Some(&lang) = lang_index.get(code.get_ref()) else {
+                        errors.push(DataError::at(
+                            f,
+                            code.span().start,
+                            format!("entity {id:?}: unknown language {:?}", code.get_ref()),
                         ));
                         continue;
                     };
                     for name in names {
-                        let line = find_line_after(&f.text, id_line, &format!("\"{name}\""));
-                        if let Err(msg) = g.add_name(index, lang, name, exact) {
-                            errors.push(err(line, format!("entity {:?}: {msg}", e.id)));
+                        if let Err(msg) = g.add_name(index, lang, name.get_ref(), exact) {
+                            errors.push(DataError::at(
+                                f,
+                                name.span().start,
+                                format!("entity {id:?}: {msg}"),
+                            ));
                         }
                     }
                 }
@@ -369,19 +345,19 @@ impl Gazetteer {
             .map(|(i, e)| (e.id.as_str(), i as u32))
             .collect();
         let mut resolved = Vec::new();
-        for (index, f, id_line, names) in &within_names {
+        for (index, f, names) in &within_names {
             let mut list = Vec::new();
-            for w in names {
-                match by_id.get(w.as_str()) {
+            for w in names.iter() {
+                match by_id.get(w.get_ref().as_str()) {
                     Some(&i) if i != *index => list.push(i),
                     _ => {
-                        let line = find_line_after(&f.text, *id_line, &format!("\"{w}\""));
-                        errors.push(DataError::new(
-                            &f.name,
-                            line,
+                        errors.push(DataError::at(
+                            f,
+                            w.span().start,
                             format!(
-                                "entity {:?}: within names unknown entity {w:?}",
-                                g.entities[*index as usize].id
+                                "entity {:?}: within names unknown entity {:?}",
+                                g.entities[*index as usize].id,
+                                w.get_ref()
                             ),
                         ));
                     }
@@ -1127,6 +1103,18 @@ exact.en = ["US", "U.S."]
             (27, true)
         );
         assert_eq!((got[5].1, got[5].2.contains("no letters")), (33, true));
+    }
+
+    #[test]
+    fn errors_point_at_the_value_not_at_a_comment_that_quotes_it() {
+        // The bad name and the unknown `within` id are quoted in comments first; the
+        // errors must point at the values themselves, with their columns.
+        let text = "# \"--\" is not a name, \"nowhere\" is not an id\n\
+                    [[entity]]\nid = \"a\"\nkind = \"place\"\nname = \"A\"\n\
+                    names.en = [\"A\", \"--\"]\nwithin = [\"nowhere\"]\n";
+        let err = load(&[file("c.toml", text)]).unwrap_err();
+        let got: Vec<_> = err.iter().map(|e| (e.line, e.column)).collect();
+        assert_eq!(got, vec![(6, 18), (7, 11)], "{err:#?}");
     }
 
     #[test]
