@@ -7,7 +7,6 @@
 //! document in a language than today fails here and has to be looked at with
 //! `wirefeed eval ../shared/corpus/web/labels.csv -v`.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use wirefeed::cli::eval::{evaluate, read_labels, Cell};
