@@ -245,15 +245,24 @@ fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
-/// 1-based line of the `nth` line (0-based count) that contains `needle` and starts with
-/// `key` (after trimming), or 0.
-fn find_line(text: &str, key: &str, needle: &str, nth: usize) -> usize {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim_start().starts_with(key) && l.contains(needle))
-        .nth(nth)
-        .map(|(i, _)| i + 1)
-        .unwrap_or(0)
+/// 1-based lines of the `id = "…"` lines of a file, by the quoted id, in file order.
+/// One pass per file: looking every entity up from the top of its file made loading
+/// quadratic in the file size (most of the start-up time with a large gazetteer).
+fn id_lines(text: &str) -> HashMap<&str, Vec<usize>> {
+    let mut out: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim_start();
+        if !t.starts_with("id") {
+            continue;
+        }
+        let Some(open) = t.find('"') else { continue };
+        let rest = &t[open + 1..];
+        let Some(close) = rest.find('"') else {
+            continue;
+        };
+        out.entry(&rest[..close]).or_default().push(i + 1);
+    }
+    out
 }
 
 /// 1-based line of the first line at or after `from` (1-based) containing `needle`.
@@ -298,10 +307,15 @@ impl Gazetteer {
         let mut seen_ids: HashMap<String, String> = HashMap::new();
         let mut within_names: Vec<(u32, &DataFile, usize, Vec<String>)> = Vec::new();
         for (f, doc) in &docs {
+            let lines = id_lines(&f.text);
             let mut nth: HashMap<&str, usize> = HashMap::new();
             for e in &doc.entity {
                 let k = nth.entry(e.id.as_str()).or_default();
-                let id_line = find_line(&f.text, "id", &format!("\"{}\"", e.id), *k);
+                let id_line = lines
+                    .get(e.id.as_str())
+                    .and_then(|l| l.get(*k))
+                    .copied()
+                    .unwrap_or(0);
                 *k += 1;
                 let err = |line: usize, msg: String| DataError::new(&f.name, line, msg);
                 if !valid_id(&e.id) {
@@ -354,8 +368,8 @@ impl Gazetteer {
                         continue;
                     };
                     for name in names {
-                        let line = find_line_after(&f.text, id_line, &format!("\"{name}\""));
                         if let Err(msg) = g.add_name(index, lang, name, exact) {
+                            let line = find_line_after(&f.text, id_line, &format!("\"{name}\""));
                             errors.push(err(line, format!("entity {:?}: {msg}", e.id)));
                         }
                     }
