@@ -921,3 +921,15 @@ fn ar_duals_of_person_nouns_count_two_and_a_worker_is_not_a_year() {
         vec![n(Arrested, 60, Min, None)]
     );
 }
+
+#[test]
+fn ru_and_uk_ranges_keep_the_lower_bound() {
+    assert_eq!(
+        rows("Задержаны от 5 до 15 человек.", "ru"),
+        vec![n(Arrested, 5, Min, None)]
+    );
+    assert_eq!(
+        rows("Поранено від 12 до 20 людей.", "uk"),
+        vec![n(Injured, 12, Min, None)]
+    );
+}
