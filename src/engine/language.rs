@@ -71,6 +71,26 @@ impl Script {
     }
 }
 
+impl Script {
+    /// The regex class of the script's letters.
+    pub fn regex_class(self) -> &'static str {
+        match self {
+            Script::Latin => r"\p{Latin}",
+            Script::Cyrillic => r"\p{Cyrillic}",
+            Script::Arabic => r"\p{Arabic}",
+            Script::Han => r"\p{Han}",
+            Script::Greek => r"\p{Greek}",
+            Script::Hebrew => r"\p{Hebrew}",
+            Script::Other => r"\p{L}",
+        }
+    }
+
+    /// Does the script write capital letters (a place name stands out by case)?
+    pub fn has_case(self) -> bool {
+        matches!(self, Script::Latin | Script::Cyrillic | Script::Greek)
+    }
+}
+
 /// CJK ideographs (and the CJK punctuation-free letter ranges Chinese text uses).
 pub fn is_han(c: char) -> bool {
     matches!(c,

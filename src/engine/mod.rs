@@ -54,9 +54,10 @@ impl Engine {
         let mut errors = Vec::new();
         // Languages first: the gazetteer and topics read the language models.
         let languages = language::Languages::from_files(&data.languages)?;
-        let text = text::TextRules::from_files(&data.boilerplate, &data.agencies, &data.dates)
-            .map_err(|e| errors.extend(e))
-            .ok();
+        let text =
+            text::TextRules::from_files(&data.boilerplate, &data.agencies, &data.dates, &languages)
+                .map_err(|e| errors.extend(e))
+                .ok();
         let gazetteer = entities::Gazetteer::from_files(&data.gazetteer, &languages)
             .map_err(|e| errors.extend(e))
             .ok();

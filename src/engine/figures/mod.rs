@@ -32,6 +32,8 @@ const CONJ_PENALTY: usize = 2;
 const MAX_ASIDE_WORDS: usize = 3;
 /// Most non-filler words between a figure and its own who-word.
 const MAX_WHO_GAP: usize = 2;
+/// Most words of an attribution aside between clause marks ("– według danych ONZ –").
+const MAX_ATTRIBUTION_WORDS: usize = 4;
 /// Most non-filler words between a group of coordinated figures and a shared who.
 const MAX_GROUP_WHO_GAP: usize = 3;
 /// Most items (light or not) any pairing or who scan looks across: keeps the work
@@ -1009,11 +1011,39 @@ impl WhoFinder<'_, '_> {
     }
 }
 
+/// Step 0: an attribution set off between two clause marks ("the displaced, according
+/// to the UN, number 4.8 million", "opuściło – według danych ONZ – ponad 12,7 mln") is
+/// taken out, so the figure and its trigger around it are one clause again. The aside
+/// starts with a reporting word and holds no number and no trigger.
+fn without_attribution_asides(mut items: Vec<Item<'_>>) -> Vec<Item<'_>> {
+    let mut k = 1;
+    while k + 1 < items.len() {
+        let opens = matches!(items[k - 1].kind, ItemKind::Clause) && items[k].has(flag::REPORTING);
+        let close = opens
+            .then(|| {
+                (k + 1..items.len().min(k + 1 + MAX_ATTRIBUTION_WORDS)).find(|&j| {
+                    matches!(items[j].kind, ItemKind::Clause)
+                        || matches!(items[j].kind, ItemKind::Number(_))
+                        || items[j].sense().is_some_and(|s| s.trigger.is_some())
+                })
+            })
+            .flatten()
+            .filter(|&j| matches!(items[j].kind, ItemKind::Clause) && j + 1 < items.len());
+        match close {
+            Some(j) => {
+                items.drain(k - 1..=j);
+            }
+            None => k += 1,
+        }
+    }
+    items
+}
+
 /// Every figure of one sentence, in steps: the items and their quantities,
 /// [`pair_triggers`] and [`shared_triggers`], [`coordination_groups`], then who via
 /// [`WhoFinder`].
 fn sentence_figures(lex: &Lexicon, tokens: &[Token]) -> Vec<RawFigure> {
-    let items = items(lex, tokens);
+    let items = without_attribution_asides(items(lex, tokens));
     let quants = quantities(&items);
     if quants.is_empty() {
         return Vec::new();

@@ -882,3 +882,54 @@ fn a_trigger_after_its_own_number_is_not_shared_forward() {
         vec![n(Arrested, 150, Exact, None)]
     );
 }
+
+#[test]
+fn an_attribution_aside_does_not_separate_a_figure_from_its_trigger() {
+    assert_eq!(
+        rows(
+            "Swoje domy opuściło – według danych ONZ – ponad 3,5 mln osób.",
+            "pl"
+        ),
+        vec![n(Displaced, 3_500_000, Min, None)]
+    );
+    assert_eq!(
+        rows(
+            "Gli sfollati, secondo le agenzie, sono oltre 2 milioni.",
+            "it"
+        ),
+        vec![n(Displaced, 2_000_000, Min, None)]
+    );
+    // "according to police" names the source, not who was arrested
+    assert_eq!(
+        rows("Some 40 people, according to police, were detained.", "en"),
+        vec![n(Arrested, 40, Approx, None)]
+    );
+    // an aside holding a number is not an attribution: it stays a clause of its own
+    assert!(rows("Gli sfollati, secondo 3 fonti, sono tanti.", "it").is_empty());
+}
+
+#[test]
+fn ar_duals_of_person_nouns_count_two_and_a_worker_is_not_a_year() {
+    assert_eq!(
+        rows("وأوقفت السلطات الناشطان في المطار.", "ar"),
+        vec![n(Arrested, 2, Exact, None)]
+    );
+    // "عامل" (worker) begins like "عام" (year) but is no unit; the police who
+    // detain are not who was detained
+    assert_eq!(
+        rows("احتجزت الشرطة أكثر من 60 عامل في المصنع.", "ar"),
+        vec![n(Arrested, 60, Min, None)]
+    );
+}
+
+#[test]
+fn ru_and_uk_ranges_keep_the_lower_bound() {
+    assert_eq!(
+        rows("Задержаны от 5 до 15 человек.", "ru"),
+        vec![n(Arrested, 5, Min, None)]
+    );
+    assert_eq!(
+        rows("Поранено від 12 до 20 людей.", "uk"),
+        vec![n(Injured, 12, Min, None)]
+    );
+}

@@ -34,6 +34,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::data::DataFile;
+use crate::engine::language::{Languages, Script};
 use crate::engine::normalize::fold_with_map;
 use crate::error::DataError;
 use crate::model::Credit;
@@ -88,6 +89,59 @@ pub struct Agencies {
     introducer: Option<Regex>,
     /// Words that may follow an agency inside a credit group ("AP Photo"), credit form.
     tails: Vec<String>,
+    /// What may be glued to an alias, from the language models.
+    affixes: AliasAffixes,
+}
+
+/// What the language models allow around an agency alias that is glued to a word:
+/// one-letter proclitics of the alias's script (Arabic و ف ب ل ك: "لرويترز"), and a
+/// short case ending in a script whose languages all decline names (Cyrillic:
+/// "Интерфакса"; Latin is shared with languages that do not, so an ending there
+/// cannot be told from another word).
+#[derive(Debug, Clone, Default)]
+struct AliasAffixes {
+    proclitics: Vec<(Script, char)>,
+    declining: Vec<Script>,
+}
+
+/// Most letters of a case ending after an alias ("Рейтерс", "Интерфакса").
+const MAX_ALIAS_ENDING: usize = 2;
+
+impl AliasAffixes {
+    fn new(languages: &Languages) -> AliasAffixes {
+        let mut proclitics = Vec::new();
+        let mut scripts: Vec<(Script, bool)> = Vec::new();
+        for m in languages.iter() {
+            for p in &m.prefixes {
+                let mut cs = p.chars();
+                if let (Some(c), None) = (cs.next(), cs.next()) {
+                    if !proclitics.contains(&(m.script, c)) {
+                        proclitics.push((m.script, c));
+                    }
+                }
+            }
+            match scripts.iter_mut().find(|(sc, _)| *sc == m.script) {
+                Some((_, all)) => *all &= m.inflects(),
+                None => scripts.push((m.script, m.inflects())),
+            }
+        }
+        let declining = scripts
+            .into_iter()
+            .filter_map(|(sc, all)| all.then_some(sc))
+            .collect();
+        AliasAffixes {
+            proclitics,
+            declining,
+        }
+    }
+
+    fn is_proclitic(&self, script: Option<Script>, c: char) -> bool {
+        script.is_some_and(|sc| self.proclitics.contains(&(sc, c)))
+    }
+
+    fn declines(&self, script: Option<Script>) -> bool {
+        script.is_some_and(|sc| self.declining.contains(&sc))
+    }
 }
 
 /// Text in credit form plus, per char, the char index in the display text it came from.
@@ -150,32 +204,23 @@ fn char_index(s: &str, byte: usize) -> usize {
     s.char_indices().take_while(|&(i, _)| i < byte).count()
 }
 
-fn is_arabic(c: char) -> bool {
-    ('\u{0600}'..='\u{06FF}').contains(&c)
-}
-
-fn is_cyrillic(c: char) -> bool {
-    ('\u{0400}'..='\u{04FF}').contains(&c)
-}
-
-/// Does an alias occurrence at `[start, end)` in `text` stand as a word? Arabic aliases
-/// may carry one proclitic (و ف ب ل ك: "لرويترز"), Cyrillic ones a case ending of up
-/// to two letters ("Интерфакса", "Рейтерс"). Chinese has no word boundaries: a Han
-/// alias stands anywhere ("据新华社报道").
-fn word_bounded(text: &str, start: usize, end: usize) -> bool {
-    let is_han = |c: char| matches!(c, '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}');
+/// Does an alias occurrence at `[start, end)` in `text` stand as a word? An alias may
+/// carry one proclitic of its script ("لرويترز") and, in a declining script, a case
+/// ending of up to [`MAX_ALIAS_ENDING`] letters ("Интерфакса", "Рейтерс")
+/// ([`AliasAffixes`]). Chinese has no word boundaries: a Han alias stands anywhere
+/// ("据新华社报道").
+fn word_bounded(affixes: &AliasAffixes, text: &str, start: usize, end: usize) -> bool {
+    let is_han = |c: char| Script::of(c) == Some(Script::Han);
     if text[start..end].chars().all(is_han) {
         return true;
     }
     let before: Vec<char> = text[..start].chars().rev().take(2).collect();
-    let first = text[start..].chars().next();
+    let first = text[start..].chars().next().and_then(Script::of);
     let left_ok = match before.first() {
         None => true,
         Some(&c) if !c.is_alphanumeric() => true,
         Some(&c) => {
-            first.is_some_and(is_arabic)
-                && "وفبلك".contains(c)
-                && before.get(1).is_none_or(|&p| !p.is_alphanumeric())
+            affixes.is_proclitic(first, c) && before.get(1).is_none_or(|&p| !p.is_alphanumeric())
         }
     };
     if !left_ok {
@@ -184,13 +229,15 @@ fn word_bounded(text: &str, start: usize, end: usize) -> bool {
     let run: Vec<char> = text[end..]
         .chars()
         .take_while(|c| c.is_alphanumeric())
-        .take(3)
+        .take(MAX_ALIAS_ENDING + 1)
         .collect();
     if run.is_empty() {
         return true;
     }
-    let last = text[..end].chars().next_back();
-    last.is_some_and(is_cyrillic) && run.len() <= 2 && run.iter().all(|&c| is_cyrillic(c))
+    let last = text[..end].chars().next_back().and_then(Script::of);
+    affixes.declines(last)
+        && run.len() <= MAX_ALIAS_ENDING
+        && run.iter().all(|&c| Script::of(c) == last)
 }
 
 /// A dateline place of one to three words, a dash, a credit group, a dash.
@@ -206,8 +253,15 @@ static GROUP_SEP: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[/,،;+|]| و | and | и ").unwrap());
 
 impl Agencies {
-    pub fn from_files(files: &[DataFile]) -> Result<Agencies, Vec<DataError>> {
-        let mut out = Agencies::default();
+    /// Compile the agencies files; `languages` say what may be glued to an alias.
+    pub fn from_files(
+        files: &[DataFile],
+        languages: &Languages,
+    ) -> Result<Agencies, Vec<DataError>> {
+        let mut out = Agencies {
+            affixes: AliasAffixes::new(languages),
+            ..Agencies::default()
+        };
         let mut errors = Vec::new();
         let mut seen_ids: HashMap<String, String> = HashMap::new();
         let mut introducers: Vec<String> = Vec::new();
@@ -415,7 +469,8 @@ impl Agencies {
             }
             let rest = &text[m.end()..];
             if let Some(f) = self.forms_by_len.iter().find(|f| {
-                rest.starts_with(f.as_str()) && word_bounded(text, m.end(), m.end() + f.len())
+                rest.starts_with(f.as_str())
+                    && word_bounded(&self.affixes, text, m.end(), m.end() + f.len())
             }) {
                 let i = self.by_form[f].0;
                 hits.push((
@@ -428,13 +483,13 @@ impl Agencies {
         // Loose mentions of unambiguous names.
         if let Some(ac) = &self.loose {
             for m in ac.find_iter(text) {
-                if word_bounded(text, m.start(), m.end()) {
+                if word_bounded(&self.affixes, text, m.start(), m.end()) {
                     let i = self.loose_ids[m.pattern().as_usize()];
                     // Include a case ending in the literal ("Интерфакса").
                     let end = m.end()
                         + text[m.end()..]
                             .chars()
-                            .take_while(|&c| is_cyrillic(c))
+                            .take_while(|&c| self.affixes.declines(Script::of(c)))
                             .map(char::len_utf8)
                             .sum::<usize>();
                     hits.push((m.start(), i, form.display_slice(display, m.start(), end)));
@@ -498,11 +553,18 @@ credit_only = ["Sputnik", "Спутник"]
 introducers = ["news agency", "agency", "وكالة", "агентство"]
 tails = ["photo", "фото"]
 "#;
-        Agencies::from_files(&[DataFile {
-            name: "agencies/t.toml".into(),
-            text: text.into(),
-        }])
+        Agencies::from_files(
+            &[DataFile {
+                name: "agencies/t.toml".into(),
+                text: text.into(),
+            }],
+            &languages(),
+        )
         .unwrap()
+    }
+
+    fn languages() -> Languages {
+        Languages::from_files(&crate::data::DataSet::builtin().languages).unwrap()
     }
 
     fn ids(v: &[Credit]) -> Vec<&str> {
@@ -580,10 +642,13 @@ tails = ["photo", "фото"]
     #[test]
     fn conflicting_alias_is_an_error_with_line() {
         let text = "[[agency]]\nid = \"a\"\nname = \"A\"\naliases = [\"X\"]\n\n[[agency]]\nid = \"b\"\nname = \"B\"\naliases = [\"x\"]\n";
-        let errs = Agencies::from_files(&[DataFile {
-            name: "agencies/t.toml".into(),
-            text: text.into(),
-        }])
+        let errs = Agencies::from_files(
+            &[DataFile {
+                name: "agencies/t.toml".into(),
+                text: text.into(),
+            }],
+            &languages(),
+        )
         .unwrap_err();
         assert_eq!(errs[0].line, 9, "{:?}", errs[0]);
     }

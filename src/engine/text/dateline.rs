@@ -29,6 +29,7 @@ use regex::Regex;
 
 use super::agencies::{credit_form, Agencies};
 use super::dates::Dates;
+use crate::engine::language::{Languages, Script};
 use crate::engine::normalize::fold;
 
 /// Compiled dateline shapes.
@@ -52,17 +53,43 @@ const WORD: &str = r"\p{Lu}[\p{L}\p{M}'’.\-]*";
 /// at most three letters, between capitalised words.
 const JOIN: &str = r"(?:[ \-](?:\p{Ll}{1,3} )?";
 
+/// The regex class of the letters of the scripts whose languages `pick` selects, or a
+/// class that matches nothing when none does.
+fn script_class(
+    languages: &Languages,
+    pick: impl Fn(&crate::engine::language::LanguageModel) -> bool,
+) -> String {
+    let mut scripts: Vec<Script> = Vec::new();
+    for m in languages.iter().filter(|m| pick(m)) {
+        if !scripts.contains(&m.script) {
+            scripts.push(m.script);
+        }
+    }
+    if scripts.is_empty() {
+        return r"^\s\S".to_string();
+    }
+    scripts.iter().map(|s| s.regex_class()).collect()
+}
+
 /// Punctuation that separates the parts of a credit group.
 const GROUP_SEP: &[char] = &['،', ',', '/', ';', '+', '|'];
 
 impl Default for Datelines {
     fn default() -> Datelines {
-        Datelines::new(&Dates::default(), &Agencies::default())
+        Datelines::new(
+            &Dates::default(),
+            &Agencies::default(),
+            &Languages::default(),
+        )
     }
 }
 
 impl Datelines {
-    pub fn new(dates: &Dates, agencies: &Agencies) -> Datelines {
+    /// The shapes over the date and agency data; the caseless-script shapes (6) and
+    /// the unspaced-script shape (7) take their letters from the language models.
+    pub fn new(dates: &Dates, agencies: &Agencies, languages: &Languages) -> Datelines {
+        let caseless = script_class(languages, |m| m.space_delimited && !m.script.has_case());
+        let unspaced = script_class(languages, |m| !m.space_delimited);
         let place = format!(r"{WORD}{JOIN}{WORD}){{0,3}}");
         let country = format!(r"(?:,\s*{WORD}(?: {WORD}){{0,2}})?");
         let multi = format!(r"(?:\s*/\s*{WORD})?");
@@ -92,16 +119,14 @@ impl Datelines {
             r"^(?P<place>{place})\.\s*(?P<date>{date}\.\s*)?(?P<ag>[^.\-–—]{{1,30}}?)\s*[-–—]\s"
         ));
         let colon = re(format!(
-            r"^(?P<place>(?:{place}|[\p{{Arabic}}\p{{M}}]+(?: [\p{{Arabic}}\p{{M}}]+)?)[,،]\s*(?:{WORD}(?: {WORD})?|[\p{{Arabic}}\p{{M}}]+(?: [\p{{Arabic}}\p{{M}}]+)?)):\s+\S"
+            r"^(?P<place>(?:{place}|[{caseless}\p{{M}}]+(?: [{caseless}\p{{M}}]+)?)[,،]\s*(?:{WORD}(?: {WORD})?|[{caseless}\p{{M}}]+(?: [{caseless}\p{{M}}]+)?)):\s+\S"
         ));
-        let arabic_agency = re(
-            r"^(?P<place>[\p{Arabic}\p{M}]+(?: [\p{Arabic}\p{M}]+){0,2})\s*[-–—]\s*(?P<ag>[^-–—]{1,40}?)\s*[-–—]"
-                .to_string(),
-        );
-        let arabic = re(
-            r"^(?P<place>[\p{Arabic}\p{M}]+(?: [\p{Arabic}\p{M}]+){0,2})\s*(?:\([^()]{1,40}\)\s*)?[-–—]+\s+\S"
-                .to_string(),
-        );
+        let arabic_agency = re(format!(
+            r"^(?P<place>[{caseless}\p{{M}}]+(?: [{caseless}\p{{M}}]+){{0,2}})\s*[-–—]\s*(?P<ag>[^-–—]{{1,40}}?)\s*[-–—]"
+        ));
+        let arabic = re(format!(
+            r"^(?P<place>[{caseless}\p{{M}}]+(?: [{caseless}\p{{M}}]+){{0,2}})\s*(?:\([^()]{{1,40}}\)\s*)?[-–—]+\s+\S"
+        ));
         let dispatch: Vec<String> = dates
             .dispatch_words()
             .iter()
@@ -109,7 +134,7 @@ impl Datelines {
             .collect();
         let cjk = (!dispatch.is_empty()).then(|| {
             re(format!(
-                r"^(?P<head>\p{{Han}}{{2,16}})(?:\d{{1,2}}月)?\d{{1,2}}日(?:{})",
+                r"^(?P<head>[{unspaced}]{{2,16}})(?:\d{{1,2}}月)?\d{{1,2}}日(?:{})",
                 dispatch.join("|")
             ))
         });
@@ -229,8 +254,9 @@ mod tests {
     fn datelines() -> Datelines {
         let data = DataSet::builtin();
         let dates = Dates::from_files(&data.dates).unwrap();
-        let agencies = Agencies::from_files(&data.agencies).unwrap();
-        Datelines::new(&dates, &agencies)
+        let languages = crate::engine::language::Languages::from_files(&data.languages).unwrap();
+        let agencies = Agencies::from_files(&data.agencies, &languages).unwrap();
+        Datelines::new(&dates, &agencies, &languages)
     }
 
     fn find(p: &str) -> Option<String> {

@@ -211,6 +211,10 @@ impl TextRules {
         let max = self.patterns.settings.site_suffix_max_words;
         if let Some((head, tail)) = shape::split_site_suffix(&text, max) {
             d.partial.push((i, super::removed(SITE_SUFFIX, tail)));
+            // the site named after the headline publishes the page
+            if let Some(site) = shape::site_name(tail) {
+                d.publisher.get_or_insert(site.to_string());
+            }
             text = head.to_string();
         }
         if let Some(at) = shape::trailing_stamp(&text) {

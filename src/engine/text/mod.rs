@@ -44,6 +44,7 @@ mod story;
 
 use crate::data::DataFile;
 use crate::engine::formats::Extracted;
+use crate::engine::language::Languages;
 use crate::engine::normalize::fold_with_map;
 use crate::error::DataError;
 use crate::model::{Credit, Removed};
@@ -124,18 +125,20 @@ fn strip_glued_suffix(
 }
 
 impl TextRules {
-    /// Compile the boilerplate, agency and date data files; reports every bad file.
+    /// Compile the boilerplate, agency and date data files (agency aliases read the
+    /// language models' clitics and inflection); reports every bad file.
     pub fn from_files(
         boilerplate: &[DataFile],
         agencies: &[DataFile],
         dates: &[DataFile],
+        languages: &Languages,
     ) -> Result<TextRules, Vec<DataError>> {
         let patterns = Patterns::from_files(boilerplate);
-        let agencies = Agencies::from_files(agencies);
+        let agencies = Agencies::from_files(agencies, languages);
         let dates = dates::Dates::from_files(dates);
         match (patterns, agencies, dates) {
             (Ok(patterns), Ok(agencies), Ok(dates)) => Ok(TextRules {
-                datelines: dateline::Datelines::new(&dates, &agencies),
+                datelines: dateline::Datelines::new(&dates, &agencies, languages),
                 patterns,
                 agencies,
                 dates,

@@ -247,6 +247,19 @@ pub fn split_site_suffix(s: &str, max_words: usize) -> Option<(&str, &str)> {
     None
 }
 
+/// The site name of a site-name suffix ("The Daily Post, 5 May 2022" → "The Daily
+/// Post"): the text before a comma or a date stamp, if it has letters.
+pub fn site_name(suffix: &str) -> Option<&str> {
+    let name = suffix.split([',', '，', '،']).next().unwrap_or(suffix);
+    let name = match trailing_stamp(name) {
+        Some(at) => &name[..at],
+        None => name,
+    };
+    let name = name.trim_matches(|c: char| !c.is_alphanumeric());
+    let letters = name.chars().filter(|c| c.is_alphabetic()).count();
+    (letters >= 2 && !is_stamp(name)).then_some(name)
+}
+
 /// Where a date/time stamp glued to the end of a line starts ("Headline Stand:
 /// 24.11.2024 07:05 Uhr"): the byte index of the longest tail that is a stamp with at
 /// least three groups of digits, leaving at least three words before it.
@@ -381,6 +394,18 @@ mod tests {
             split_site_suffix("Harbour city reopens its bridge – Photo report", 5),
             None
         );
+    }
+
+    #[test]
+    fn site_names_of_suffixes() {
+        assert_eq!(site_name("The Daily Post"), Some("The Daily Post"));
+        assert_eq!(site_name("Daily Post, 5 May 2022"), Some("Daily Post"));
+        assert_eq!(site_name("dailypost.example"), Some("dailypost.example"));
+        assert_eq!(
+            site_name("Вечерний город, 12.03.2024"),
+            Some("Вечерний город")
+        );
+        assert_eq!(site_name("12.03.2024"), None);
     }
 
     #[test]

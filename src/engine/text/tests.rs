@@ -7,7 +7,9 @@ use crate::model::Format;
 
 fn rules() -> TextRules {
     let data = DataSet::builtin();
-    TextRules::from_files(&data.boilerplate, &data.agencies, &data.dates)
+    let languages = crate::engine::language::Languages::from_files(&data.languages)
+        .expect("builtin languages load");
+    TextRules::from_files(&data.boilerplate, &data.agencies, &data.dates, &languages)
         .expect("builtin data loads")
 }
 
@@ -536,4 +538,78 @@ fn repeated_quote_keeps_its_first_occurrence_in_place() {
     assert_eq!(s.paragraphs.iter().filter(|p| *p == quote).count(), 1);
     assert_eq!(s.paragraphs[0], quote);
     assert_eq!(removed_by(&s, "duplicate_line"), [quote]);
+}
+
+// --- Publishers named by the page itself (invented pages). ---
+
+#[test]
+fn the_site_of_a_headline_suffix_publishes_the_page() {
+    let s = story_of("Un ferry vuelve a cruzar el lago tras dos años | Diario del Valle\n\nEl ferry volvió a cruzar el lago el lunes tras dos años de obras, informó el operador, y los primeros pasajeros llegaron al muelle antes del amanecer.\n");
+    assert_eq!(s.publisher.as_deref(), Some("Diario del Valle"));
+    // a dash suffix with its date: the name without the date
+    let s = story_of("Ferry returns to the lake after two years – Lake Post, 12.03.2024\n\nThe ferry resumed service on Monday after two years of repairs, the operator said.\n\nTickets sold out by noon.\n");
+    assert_eq!(
+        s.headline.as_deref(),
+        Some("Ferry returns to the lake after two years")
+    );
+    assert_eq!(s.publisher.as_deref(), Some("Lake Post"));
+}
+
+#[test]
+fn the_holder_of_a_copyright_line_publishes_the_page() {
+    for (line, publisher) in [
+        (
+            "© 2024 The Lake Post. All rights reserved.",
+            "The Lake Post",
+        ),
+        ("Copyright 2019–2024 Lake Post", "Lake Post"),
+        (
+            "© Giornale del Lago - Riproduzione riservata",
+            "Giornale del Lago",
+        ),
+        (
+            "Giornale del Lago - Riproduzione riservata",
+            "Giornale del Lago",
+        ),
+        ("© Озёрный вестник, 2024", "Озёрный вестник"),
+    ] {
+        let s = story_of(&format!("Ferry returns to the lake after two years\n\n{LONG_EN}\n\nTickets sold out by noon.\n\n{line}\n"));
+        assert_eq!(s.publisher.as_deref(), Some(publisher), "{line}");
+        assert_eq!(removed_by(&s, "copyright"), [line], "{line}");
+        assert_eq!(s.paragraphs.len(), 2, "{line}");
+    }
+    // a photo credit names the photographer's agency, not the publisher
+    for line in ["© Agenzia Foto / Mario Rossi", "© foto di Mario Rossi"] {
+        let s = story_of(&format!(
+            "Ferry returns to the lake after two years\n\n{LONG_EN}\n\n{line}\n"
+        ));
+        assert_eq!(s.publisher, None, "{line}");
+        assert_eq!(removed_by(&s, "copyright"), [line], "{line}");
+    }
+}
+
+#[test]
+fn source_lines_name_the_publisher_in_many_languages() {
+    for (line, publisher) in [
+        ("Źródło: Kurier Jeziorny", "Kurier Jeziorny"),
+        ("Kaynak: Göl Gazetesi", "Göl Gazetesi"),
+        ("Quelle: Seebote", "Seebote"),
+        ("Fuente: Diario del Lago", "Diario del Lago"),
+        ("Джерело: Озерний вісник", "Озерний вісник"),
+        ("منبع: روزنامه دریاچه", "روزنامه دریاچه"),
+        ("来源：湖畔日报", "湖畔日报"),
+    ] {
+        let s = story_of(&format!(
+            "Ferry returns to the lake after two years\n\n{LONG_EN}\n\n{line}\n"
+        ));
+        assert_eq!(s.publisher.as_deref(), Some(publisher), "{line}");
+        assert_eq!(removed_by(&s, "source"), [line], "{line}");
+    }
+}
+
+#[test]
+fn arabic_agency_credit_in_parentheses() {
+    let s = story_of("عبارة تعود إلى البحيرة بعد عامين\n\nبيروت (أ ف ب) - عادت العبارة إلى العمل في البحيرة بعد عامين من أعمال الصيانة، وقال المشغل إن الرحلات ستكون يومية.\n\nوأضاف أن الأسعار لن ترتفع.\n");
+    assert_eq!(s.dateline.as_deref(), Some("بيروت"));
+    assert_eq!(ids(&s), ["afp"]);
 }
