@@ -13,6 +13,7 @@
 //! A language declared by the container (`xml:lang`, ninjs `language`) is trusted when
 //! the text is too short to judge.
 
+use crate::engine::chars::CharClass;
 use crate::engine::language::{LanguageModel, Languages, Script};
 use crate::model::{CleanArticle, LanguageGuess};
 use whatlang::Lang;
@@ -59,7 +60,7 @@ struct ScriptCounts {
 fn count_scripts(text: &str) -> ScriptCounts {
     let mut c = ScriptCounts::default();
     for ch in text.chars() {
-        if !ch.is_alphabetic() {
+        if !ch.is_alpha() {
             continue;
         }
         c.letters += 1;
@@ -237,7 +238,7 @@ fn latin_by_letters(text: &str, languages: &Languages, latin: usize) -> Option<L
 fn word_hits(text: &str, m: &LanguageModel) -> usize {
     let mut seen = vec![false; m.words.len()];
     for w in text
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !c.is_alnum())
         .filter(|w| !w.is_empty())
     {
         let w = w.to_lowercase();

@@ -38,6 +38,7 @@
 //! valid for Solar Hijri years -61..3177. Lunar Hijri dates are not converted (they
 //! are left alone: `شوال 1440` is not read as a date).
 
+use crate::engine::chars::CharClass;
 use std::collections::{HashMap, HashSet};
 
 use regex::{Captures, Regex};
@@ -505,8 +506,8 @@ impl Dates {
             .as_str()
             .chars()
             .next_back()
-            .is_some_and(|l| !l.is_alphanumeric())
-            && next.is_some_and(char::is_alphabetic);
+            .is_some_and(|l| !l.is_alnum())
+            && next.is_some_and(CharClass::is_alpha);
         let after = rest.trim_start();
         let separated = after.is_empty() || after.starts_with(['|', '•', '-', '–', '—', '·']);
         if !(prefixed || numeric || glued || separated) {
@@ -591,11 +592,7 @@ impl Dates {
         let c = re.captures(folded)?;
         let start = c.get(0)?.start();
         let before = &folded[..start];
-        if before
-            .chars()
-            .next_back()
-            .is_some_and(char::is_alphanumeric)
-        {
+        if before.chars().next_back().is_some_and(CharClass::is_alnum) {
             return None;
         }
         let prefixed = c.name("pre").is_some_and(|p| !p.as_str().trim().is_empty());
