@@ -477,6 +477,10 @@ impl Dates {
         if folded.is_empty() || folded.chars().count() > 80 {
             return None;
         }
+        // The match test runs the DFA; captures (the PikeVM) only on a match.
+        if !re.is_match(folded) {
+            return None;
+        }
         let c = re.captures(folded)?;
         self.iso(&c, line, lang)
     }
@@ -491,6 +495,9 @@ impl Dates {
         let re = self.leading.as_ref()?;
         let (folded, map) = fold_with_map(line);
         let lead = folded.len() - folded.trim_start().len();
+        if !re.is_match(&folded[lead..]) {
+            return None;
+        }
         let c = re.captures(&folded[lead..])?;
         let whole = c.get(0)?;
         let end = lead + whole.end();
@@ -587,6 +594,9 @@ impl Dates {
             .nth(TAIL_CHARS - 1)
             .map_or(0, |(i, _)| i);
         if !folded[tail_start..].bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if !re.is_match(folded) {
             return None;
         }
         let c = re.captures(folded)?;

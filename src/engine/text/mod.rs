@@ -290,7 +290,8 @@ impl TextRules {
                     }
                 }
                 (Kind::Regex, Pattern::Regex(re)) if within(rule.max_chars) => {
-                    if let Some(c) = re.captures(folded) {
+                    // The match test runs the DFA; captures only on a match.
+                    if let Some(c) = re.is_match(folded).then(|| re.captures(folded)).flatten() {
                         let publisher = c.name("publisher").and_then(|m| {
                             let (_, map) = fold_with_map(line);
                             let cs = folded[..m.start()].chars().count();
