@@ -425,7 +425,8 @@ fn digest_is_the_sha256_of_the_sorted_json_lines() {
     use sha2::{Digest, Sha256};
     let seeds = seeds();
     let out = run(&["process", seeds.to_str().unwrap()]);
-    let mut lines: Vec<&str> = stdout(&out).lines().collect::<Vec<_>>();
+    let text = stdout(&out);
+    let mut lines: Vec<&str> = text.lines().collect();
     lines.sort_unstable();
     let mut h = Sha256::new();
     for l in &lines {
