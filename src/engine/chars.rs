@@ -43,6 +43,9 @@ fn bit(table: &[u64; WORDS], u: u32) -> bool {
 }
 
 /// Fast `is_alphabetic` / `is_alphanumeric` with exactly the standard library's answers.
+// `char` is `Copy` and its own `is_*` methods take `self` by value, as these do, so
+// they work as `.any(CharClass::is_alpha)` where `char::is_alphabetic` did.
+#[allow(clippy::wrong_self_convention)]
 pub trait CharClass {
     /// Same as [`char::is_alphabetic`].
     fn is_alpha(self) -> bool;
