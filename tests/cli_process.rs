@@ -402,3 +402,56 @@ fn usage_errors_exit_2() {
     let out = run(&["process", "--jobs", "many", "seeds"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// `process --digest`: one line, a sha256 and the article count.
+fn digest(paths: &[&str], jobs: &str) -> String {
+    let mut args = vec!["process", "--digest", "-j", jobs];
+    args.extend_from_slice(paths);
+    let out = run(&args);
+    let text = stdout(&out);
+    let line = text.trim_end();
+    let hex = line.split_whitespace().next().unwrap_or("");
+    assert!(
+        hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+        "digest line {line:?}\n{}",
+        stderr(&out)
+    );
+    assert!(line.ends_with(" articles"), "digest line {line:?}");
+    line.to_string()
+}
+
+#[test]
+fn digest_is_the_sha256_of_the_sorted_json_lines() {
+    use sha2::{Digest, Sha256};
+    let seeds = seeds();
+    let out = run(&["process", seeds.to_str().unwrap()]);
+    let text = stdout(&out);
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    let mut h = Sha256::new();
+    for l in &lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let expected = format!("{hex}  {} articles", lines.len());
+    assert_eq!(digest(&[seeds.to_str().unwrap()], "1"), expected);
+}
+
+/// Determinism: one worker or two, the engine says exactly the same, over the whole
+/// development corpus (the seeds when `../shared` is absent).
+#[test]
+fn digest_is_the_same_for_one_and_two_workers() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let path = if corpus.is_dir() {
+        corpus
+    } else if std::env::var_os("CI").is_some() {
+        panic!("../shared/corpus not found; CI must run the corpus check");
+    } else {
+        seeds()
+    };
+    let path = path.to_str().unwrap();
+    let one = digest(&[path], "1");
+    let two = digest(&[path], "2");
+    assert_eq!(one, two, "output differs between -j 1 and -j 2");
+}

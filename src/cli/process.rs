@@ -33,6 +33,12 @@ pub struct ProcessArgs {
     /// Pretty-print JSON (with --out).
     #[arg(long)]
     pub pretty: bool,
+    /// Print only a digest of the output instead of JSON: the sha256 of every article's
+    /// compact JSON line, the lines sorted (so input order and worker count cannot move
+    /// it), each ending in a newline; then the article count. Equal digests mean the
+    /// engine said exactly the same thing (see BENCHMARKS.md, "Output digest").
+    #[arg(long, conflicts_with_all = ["out", "explain"])]
+    pub digest: bool,
     /// Append one JSON error record per failed input to FILE
     /// (default: DIR/errors.jsonl with --out, otherwise stderr).
     #[arg(long, value_name = "FILE")]
@@ -140,6 +146,7 @@ pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let (mut ok_files, mut failed, mut articles) = (0usize, 0usize, 0usize);
+    let mut digest_lines: Vec<String> = Vec::new();
     for chunk in files.chunks(CHUNK) {
         let results: Vec<_> = chunk
             .par_iter()
@@ -155,7 +162,11 @@ pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
                     ok_files += 1;
                     articles += list.len();
                     for c in &list {
-                        write_article(args, &mut out, path, c)?;
+                        if args.digest {
+                            digest_lines.push(serde_json::to_string(&ninjs::to_ninjs(c, VERSION))?);
+                        } else {
+                            write_article(args, &mut out, path, c)?;
+                        }
                     }
                 }
                 Err(e) => {
@@ -172,6 +183,14 @@ pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
         }
         progress.set_message(format!("{articles} articles, {failed} failed"));
     }
+    if args.digest {
+        writeln!(
+            out,
+            "{}  {} articles",
+            output_digest(digest_lines),
+            articles
+        )?;
+    }
     out.flush()?;
     progress.finish_and_clear();
     eprintln!("{ok_files} file(s) processed, {articles} article(s), {failed} failed");
@@ -180,6 +199,18 @@ pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// sha256 (hex) over the sorted JSON lines, each followed by `\n`.
+pub fn output_digest(mut lines: Vec<String>) -> String {
+    use sha2::{Digest, Sha256};
+    lines.sort_unstable();
+    let mut h = Sha256::new();
+    for l in &lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn open_append(path: &Path) -> Result<fs::File> {

@@ -36,6 +36,7 @@
 //! `[[require]]` and `[[exclude]]`. A story without a headline lets its first sentence
 //! play the headline's part for `near` and `[[require]]` (not for the weights).
 
+use crate::engine::chars::CharClass;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
@@ -496,7 +497,7 @@ fn sentence_breaks(text: &str) -> Vec<usize> {
             '.' | '!' | '?' | '؟' | '…' if next_is_space => end,
             _ => continue,
         };
-        if text[last..brk].chars().any(|c| c.is_alphanumeric()) {
+        if text[last..brk].chars().any(|c| c.is_alnum()) {
             out.push(brk);
             last = brk;
         } else if !out.is_empty() {
@@ -508,7 +509,7 @@ fn sentence_breaks(text: &str) -> Vec<usize> {
     // a break at the very end closes the last sentence; nothing follows it
     if out
         .last()
-        .is_some_and(|&b| !text[b..].chars().any(|c| c.is_alphanumeric()))
+        .is_some_and(|&b| !text[b..].chars().any(|c| c.is_alnum()))
     {
         out.pop();
     }

@@ -40,6 +40,7 @@
 //! a name never spans a sentence, a quote or a paragraph break. The work per token is
 //! a handful of hash lookups whatever the size of the gazetteer.
 
+use crate::engine::chars::CharClass;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
@@ -156,7 +157,7 @@ struct Token {
 /// Characters inside a token: letters, digits and the Arabic marks `fold` drops, so that
 /// the display and folded forms of a text split into the same tokens.
 fn is_token_char(c: char) -> bool {
-    c.is_alphanumeric()
+    c.is_alnum()
         || matches!(c, '\u{0610}'..='\u{061A}' | '\u{064B}'..='\u{065F}' | '\u{0670}'
             | '\u{0640}' | '\u{06D6}'..='\u{06ED}')
 }

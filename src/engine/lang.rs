@@ -13,6 +13,9 @@
 //! A language declared by the container (`xml:lang`, ninjs `language`) is trusted when
 //! the text is too short to judge.
 
+use std::collections::HashSet;
+
+use crate::engine::chars::CharClass;
 use crate::engine::language::{LanguageModel, Languages, Script};
 use crate::model::{CleanArticle, LanguageGuess};
 use whatlang::Lang;
@@ -59,7 +62,7 @@ struct ScriptCounts {
 fn count_scripts(text: &str) -> ScriptCounts {
     let mut c = ScriptCounts::default();
     for ch in text.chars() {
-        if !ch.is_alphabetic() {
+        if !ch.is_alpha() {
             continue;
         }
         c.letters += 1;
@@ -77,6 +80,7 @@ fn count_scripts(text: &str) -> ScriptCounts {
 /// Detect the language of a text; `declared` is the container's claim, if any.
 pub fn detect_text(text: &str, declared: Option<&str>, languages: &Languages) -> LanguageGuess {
     let counts = count_scripts(text);
+    let words = TextWords::new(text);
     // Ideographs carry a word each: 10 of them are as much text as 20 letters.
     if counts.letters < 20 && counts.han < 10 {
         return match declared {
@@ -93,7 +97,7 @@ pub fn detect_text(text: &str, declared: Option<&str>, languages: &Languages) ->
         }
     }
     if counts.latin * 2 >= counts.letters {
-        if let Some(g) = latin_by_letters(text, languages, counts.latin) {
+        if let Some(g) = latin_by_letters(text, &words, languages, counts.latin) {
             return g;
         }
     }
@@ -112,9 +116,9 @@ pub fn detect_text(text: &str, declared: Option<&str>, languages: &Languages) ->
     // Function words settle close pairs among the modelled languages of the script.
     let code = match (code, script) {
         (Some(c), Some(script)) if languages.get(c).is_some_and(|m| m.script == script) => {
-            Some(by_words(text, languages, script, c).unwrap_or(c))
+            Some(by_words(&words, languages, script, c).unwrap_or(c))
         }
-        (None, Some(script)) => by_words(text, languages, script, "und"),
+        (None, Some(script)) => by_words(&words, languages, script, "und"),
         (c, _) => c,
     };
     let Some(code) = code else {
@@ -222,36 +226,65 @@ fn by_letters_among(
 
 /// Latin-script Kazakh (and any other language with `latin_letters`): its letters
 /// and its function words together.
-fn latin_by_letters(text: &str, languages: &Languages, latin: usize) -> Option<LanguageGuess> {
+fn latin_by_letters(
+    text: &str,
+    words: &TextWords,
+    languages: &Languages,
+    latin: usize,
+) -> Option<LanguageGuess> {
     for m in languages.iter().filter(|m| !m.latin_letters.is_empty()) {
         let share = letter_share(text, &m.latin_letters, latin);
-        if share > 0.01 && word_hits(text, m) >= 3 {
+        if share > 0.01 && word_hits(words, m) >= 3 {
             return Some(guess(&m.code, (0.6 + share * 5.0).min(0.99)));
         }
     }
     None
 }
 
-/// How many distinct function words of `m` the text has (distinct, so that a table
-/// repeating "W" or "I" is no Polish or English).
-fn word_hits(text: &str, m: &LanguageModel) -> usize {
-    let mut seen = vec![false; m.words.len()];
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        let w = w.to_lowercase();
-        if let Some(i) = m.words.iter().position(|f| *f == w) {
-            seen[i] = true;
+/// The distinct lower-cased words of a text, computed on first use and shared by
+/// every language's function-word count (each word is lower-cased once, not once per
+/// language).
+struct TextWords<'a> {
+    text: &'a str,
+    set: std::cell::OnceCell<HashSet<String>>,
+}
+
+impl<'a> TextWords<'a> {
+    fn new(text: &'a str) -> TextWords<'a> {
+        TextWords {
+            text,
+            set: std::cell::OnceCell::new(),
         }
     }
-    seen.iter().filter(|&&s| s).count()
+
+    fn contains(&self, w: &str) -> bool {
+        self.set
+            .get_or_init(|| {
+                self.text
+                    .split(|c: char| !c.is_alnum())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_lowercase)
+                    .collect()
+            })
+            .contains(w)
+    }
+}
+
+/// How many distinct function words of `m` the text has (distinct, so that a table
+/// repeating "W" or "I" is no Polish or English).
+fn word_hits(words: &TextWords, m: &LanguageModel) -> usize {
+    m.words
+        .iter()
+        .enumerate()
+        // A function word listed twice counts once.
+        .filter(|(i, f)| !m.words[..*i].contains(f) && words.contains(f))
+        .count()
 }
 
 /// Among the modelled languages of `script`, the one with clearly more function-word
 /// hits than the statistical guess `current`, if any.
 fn by_words<'a>(
-    text: &str,
+    words: &TextWords,
     languages: &'a Languages,
     script: Script,
     current: &str,
@@ -259,7 +292,7 @@ fn by_words<'a>(
     let scores: Vec<(&LanguageModel, usize)> = languages
         .iter()
         .filter(|m| m.script == script && !m.words.is_empty())
-        .map(|m| (m, word_hits(text, m)))
+        .map(|m| (m, word_hits(words, m)))
         .collect();
     let own = scores
         .iter()

@@ -30,6 +30,7 @@
 //!
 //! Strings are folded like the text before use (see `normalize`).
 
+use crate::engine::chars::CharClass;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -201,7 +202,7 @@ pub struct Languages {
 /// Fold one affix and check it is a run of letters.
 fn affix(file: &DataFile, s: &Spanned<String>, what: &str) -> Result<String, DataError> {
     let f = fold(s.get_ref().trim());
-    if f.is_empty() || !f.chars().all(char::is_alphanumeric) {
+    if f.is_empty() || !f.chars().all(CharClass::is_alnum) {
         return Err(DataError::at(
             file,
             s.span().start,

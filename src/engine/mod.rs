@@ -9,6 +9,7 @@
 //! data files always give the same output. All data (patterns, gazetteer, topics) is
 //! parsed once into an [`Engine`], which is `Send + Sync` and shared by all workers.
 
+pub mod chars;
 pub mod classify;
 pub mod decode;
 pub mod entities;

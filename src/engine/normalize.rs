@@ -71,6 +71,13 @@ pub fn fold_char(c: char) -> Option<char> {
         c if c.is_ascii() => c.to_ascii_lowercase(),
         // Hebrew, Arabic, Syriac, Thaana, N'Ko…: no letter case, skip the table lookup
         '\u{0590}'..='\u{08FF}' => c,
+        // Latin-1 and basic Cyrillic capitals sit at a fixed distance from their small
+        // letters (what `to_lowercase` gives; checked for every char in the tests).
+        '\u{00C0}'..='\u{00D6}' | '\u{00D8}'..='\u{00DE}' | '\u{0410}'..='\u{042F}' => {
+            char::from_u32(c as u32 + 0x20).unwrap_or(c)
+        }
+        '\u{0400}'..='\u{040F}' => char::from_u32(c as u32 + 0x50).unwrap_or(c),
+        '\u{00D7}'..='\u{00FF}' | '\u{0430}'..='\u{045F}' => c,
         c => {
             let mut l = c.to_lowercase();
             match (l.next(), l.next()) {
@@ -83,7 +90,13 @@ pub fn fold_char(c: char) -> Option<char> {
 
 /// Matching form of a display string (see the module docs).
 pub fn fold(s: &str) -> String {
-    s.chars().filter_map(fold_char).collect()
+    // ASCII folds to its lower case, char for char.
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    let mut out = String::with_capacity(s.len());
+    out.extend(s.chars().filter_map(fold_char));
+    out
 }
 
 /// Matching form plus, for each char of the result, the char index it came from in
@@ -126,6 +139,31 @@ mod tests {
     #[test]
     fn fold_latin_cyrillic() {
         assert_eq!(fold("Tokayev ТОКАЕВ Ёлка"), "tokayev токаев елка");
+    }
+
+    /// `fold_char` as it was before its Latin-1/Cyrillic shortcuts.
+    fn fold_char_reference(c: char) -> Option<char> {
+        if ('\u{00C0}'..='\u{045F}').contains(&c) && !matches!(c, 'ё' | 'Ё') {
+            let mut l = c.to_lowercase();
+            return Some(match (l.next(), l.next()) {
+                (Some(one), None) => one,
+                _ => c,
+            });
+        }
+        fold_char(c)
+    }
+
+    #[test]
+    fn fold_char_shortcuts_agree_with_to_lowercase() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(fold_char(c), fold_char_reference(c), "{c:?}");
+        }
+        let mixed = "Tokayev ТОКАЕВ Ёлка ÀÉÎÕÜ×ß أَحْمَد";
+        assert_eq!(
+            fold(mixed),
+            mixed.chars().filter_map(fold_char).collect::<String>()
+        );
+        assert_eq!(fold("Plain ASCII, 2024!"), "plain ascii, 2024!");
     }
 
     #[test]

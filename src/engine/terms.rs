@@ -8,6 +8,7 @@
 //! and end at a word end unless it is a stem. Terms of languages that are not
 //! space-delimited (Chinese) have no word edges to check.
 
+use crate::engine::chars::CharClass;
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::engine::language::LanguageModel;
@@ -46,7 +47,7 @@ pub struct TermSet {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
+    c.is_alnum()
 }
 
 /// Why a term string cannot be compiled.

@@ -2,6 +2,7 @@
 //! display text, then tokens (words, numbers, clause breaks, symbols) of each
 //! sentence's folded form.
 
+use crate::engine::chars::CharClass;
 use std::collections::HashSet;
 
 /// Sentence length after which a break is forced at the next space (and at any
@@ -92,7 +93,7 @@ fn push_trimmed(chars: &[char], mut s: usize, mut e: usize, out: &mut Vec<(usize
 /// After a single-letter word's period: end of text, a space or another letter
 /// ("U.S", "U. S."). A digit or other mark after it does not make it an initial.
 fn initial_follows(next: Option<char>) -> bool {
-    next.is_none_or(|c| c.is_alphabetic() || c == ' ' || c == ',' || c == '\u{a0}')
+    next.is_none_or(|c| c.is_alpha() || c == ' ' || c == ',' || c == '\u{a0}')
 }
 
 fn period_ends(chars: &[char], i: usize, abbreviations: &HashSet<String>) -> bool {
@@ -104,7 +105,7 @@ fn period_ends(chars: &[char], i: usize, abbreviations: &HashSet<String>) -> boo
     }
     // the word before the period
     let mut ws = i;
-    while ws > 0 && chars[ws - 1].is_alphabetic() {
+    while ws > 0 && chars[ws - 1].is_alpha() {
         ws -= 1;
     }
     let word: String = chars[ws..i].iter().collect();
@@ -257,9 +258,9 @@ pub(super) fn tokenize(c: &[char]) -> Vec<Token> {
                 end: i + 1,
             });
             i += 1;
-        } else if ch.is_alphabetic() {
+        } else if ch.is_alpha() {
             let mut j = i;
-            while j < n && (c[j].is_alphabetic() || is_mark(c[j])) && !is_han(c[j]) {
+            while j < n && (c[j].is_alpha() || is_mark(c[j])) && !is_han(c[j]) {
                 j += 1;
             }
             out.push(Token {
@@ -278,7 +279,7 @@ pub(super) fn tokenize(c: &[char]) -> Vec<Token> {
                 // a case ending written after a number: "200'den"
                 '\'' | '’' | 'ʼ'
                     if prev.is_some_and(|p| p.is_ascii_digit())
-                        && next.is_some_and(char::is_alphabetic) =>
+                        && next.is_some_and(CharClass::is_alpha) =>
                 {
                     Some(Kind::Symbol('\''))
                 }
@@ -289,8 +290,8 @@ pub(super) fn tokenize(c: &[char]) -> Vec<Token> {
                 }
                 ':' => Some(Kind::Clause),
                 // hyphen inside a word ("twenty-five") just separates the words
-                '-' if prev.is_some_and(char::is_alphabetic)
-                    && next.is_some_and(char::is_alphabetic) =>
+                '-' if prev.is_some_and(CharClass::is_alpha)
+                    && next.is_some_and(CharClass::is_alpha) =>
                 {
                     None
                 }

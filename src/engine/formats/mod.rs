@@ -11,6 +11,7 @@ mod nitf;
 mod text;
 mod xml;
 
+use crate::engine::chars::CharClass;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -59,7 +60,7 @@ pub fn extract(text: &str) -> Result<Extracted, EngineError> {
     };
     finish(&mut ex);
     // no letter or digit anywhere (`[[[[`, a row of dashes): no text to speak of
-    let wordless = |s: &str| !s.chars().any(char::is_alphanumeric);
+    let wordless = |s: &str| !s.chars().any(CharClass::is_alnum);
     if ex.headline.as_deref().is_none_or(wordless) && ex.paragraphs.iter().all(|p| wordless(p)) {
         return Err(match ex.format {
             Format::Ninjs => EngineError::NoTextBody { format: "ninjs" },

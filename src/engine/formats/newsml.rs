@@ -2,6 +2,7 @@
 
 use super::xml::{block_paragraphs, Element};
 use super::{append_part, html, iso_date, nitf, plain_paragraphs, Extracted};
+use crate::engine::chars::CharClass;
 use crate::error::EngineError;
 use crate::model::Format;
 
@@ -178,7 +179,7 @@ fn party_name(e: &Element) -> Option<String> {
         .or_else(|| {
             e.attr("qcode")
                 .and_then(|q| q.rsplit(':').next())
-                .filter(|code| code.chars().any(char::is_alphabetic))
+                .filter(|code| code.chars().any(CharClass::is_alpha))
                 .map(str::to_string)
         })
 }

@@ -38,6 +38,7 @@
 //! valid for Solar Hijri years -61..3177. Lunar Hijri dates are not converted (they
 //! are left alone: `شوال 1440` is not read as a date).
 
+use crate::engine::chars::CharClass;
 use std::collections::{HashMap, HashSet};
 
 use regex::{Captures, Regex};
@@ -134,6 +135,13 @@ pub struct Dates {
     trailing: Option<Regex>,
     /// A date starting the text (prefix allowed), for stamps.
     leading: Option<Regex>,
+    /// `line`, `trailing` and `leading` without their word-boundary assertions: they
+    /// match whatever those match (and a little more), and the lazy DFA runs them on
+    /// any text, where a Unicode `\b` sends the originals to the much slower PikeVM.
+    /// A line they reject is not tried with the capturing originals.
+    line_test: Option<Regex>,
+    trailing_test: Option<Regex>,
+    leading_test: Option<Regex>,
     /// Folded month alternation (regex source), for datelines.
     month_alt: String,
     dispatch: Vec<String>,
@@ -157,6 +165,34 @@ fn alternation<'a>(words: impl Iterator<Item = &'a String>) -> String {
         .map(|w| regex::escape(w).replace(' ', r"\s+"))
         .collect::<Vec<_>>()
         .join("|")
+}
+
+/// A regex source without its `\b` assertions (escaped backslashes kept): it matches
+/// every text the original matches, since dropping an assertion only widens a regex.
+fn without_word_boundaries(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut chars = src.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => {}
+            Some(n) => {
+                out.push(c);
+                out.push(n);
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a widened test regex (see [`without_word_boundaries`]) allows a match;
+/// without one, every text may match.
+fn may_match(test: &Option<Regex>, text: &str) -> bool {
+    test.as_ref().is_none_or(|t| t.is_match(text))
 }
 
 /// `(?:alt)` + `rest`, or nothing when the alternation is empty.
@@ -438,6 +474,10 @@ impl Dates {
         let trailing = format!(r"(?P<pre>{prefix}){weekday}{date}{time}{trailing_weekday}$");
         self.trailing = Regex::new(&trailing).ok();
         self.leading = Regex::new(&leading).ok();
+        let test = |src: &str| Regex::new(&without_word_boundaries(src)).ok();
+        self.line_test = test(&line);
+        self.trailing_test = test(&trailing);
+        self.leading_test = test(&leading);
     }
 
     /// Folded month names as a regex alternation (empty when no months are loaded).
@@ -476,6 +516,9 @@ impl Dates {
         if folded.is_empty() || folded.chars().count() > 80 {
             return None;
         }
+        if !may_match(&self.line_test, folded) {
+            return None;
+        }
         let c = re.captures(folded)?;
         self.iso(&c, line, lang)
     }
@@ -490,6 +533,9 @@ impl Dates {
         let re = self.leading.as_ref()?;
         let (folded, map) = fold_with_map(line);
         let lead = folded.len() - folded.trim_start().len();
+        if !may_match(&self.leading_test, &folded[lead..]) {
+            return None;
+        }
         let c = re.captures(&folded[lead..])?;
         let whole = c.get(0)?;
         let end = lead + whole.end();
@@ -505,8 +551,8 @@ impl Dates {
             .as_str()
             .chars()
             .next_back()
-            .is_some_and(|l| !l.is_alphanumeric())
-            && next.is_some_and(char::is_alphabetic);
+            .is_some_and(|l| !l.is_alnum())
+            && next.is_some_and(CharClass::is_alpha);
         let after = rest.trim_start();
         let separated = after.is_empty() || after.starts_with(['|', '•', '-', '–', '—', '·']);
         if !(prefixed || numeric || glued || separated) {
@@ -588,14 +634,13 @@ impl Dates {
         if !folded[tail_start..].bytes().any(|b| b.is_ascii_digit()) {
             return None;
         }
+        if !may_match(&self.trailing_test, folded) {
+            return None;
+        }
         let c = re.captures(folded)?;
         let start = c.get(0)?.start();
         let before = &folded[..start];
-        if before
-            .chars()
-            .next_back()
-            .is_some_and(char::is_alphanumeric)
-        {
+        if before.chars().next_back().is_some_and(CharClass::is_alnum) {
             return None;
         }
         let prefixed = c.name("pre").is_some_and(|p| !p.as_str().trim().is_empty());

@@ -53,8 +53,9 @@ struct HeadLine {
 impl TextRules {
     /// Step 2: choose the headline and clear the page clutter above it.
     pub(super) fn choose_headline(&self, d: &mut Draft) {
-        let head = self.head(d);
-        let pick = self.pick(d, &head);
+        let skeletons = Skeletons::default();
+        let head = self.head(d, &skeletons);
+        let pick = self.pick(d, &head, &skeletons);
         // Without a headline, labels at the very top still go; other lines stay.
         let end = pick.unwrap_or(head.len());
         for (n, h) in head.iter().enumerate() {
@@ -77,7 +78,7 @@ impl TextRules {
     }
 
     /// The head of the page: kept lines up to the first body paragraph, classified.
-    fn head(&self, d: &Draft) -> Vec<HeadLine> {
+    fn head(&self, d: &Draft, skeletons: &Skeletons) -> Vec<HeadLine> {
         let st = &self.patterns.settings;
         let kept = d.kept();
         let mut head: Vec<HeadLine> = Vec::new();
@@ -103,7 +104,10 @@ impl TextRules {
                 matches!(h.kind, Head::Candidate { .. })
                     && shape::word_count(&d.text[h.line]) > words
             });
-            if words <= st.label_max_words && longer_follows && !repeated(d, head[n].line) {
+            if words <= st.label_max_words
+                && longer_follows
+                && !repeated(d, head[n].line, skeletons)
+            {
                 head[n].kind = Head::Label;
             }
         }
@@ -161,7 +165,7 @@ impl TextRules {
     /// The head entry that is the headline, if any: the first candidate the page
     /// repeats, else the first one on the page's topic (sharing words with the body;
     /// a site name or motto shares none), a plain line before a bullet item.
-    fn pick(&self, d: &Draft, head: &[HeadLine]) -> Option<usize> {
+    fn pick(&self, d: &Draft, head: &[HeadLine], skeletons: &Skeletons) -> Option<usize> {
         let kept = d.kept();
         let last_kept = kept.last().copied();
         let in_head: Vec<usize> = head.iter().map(|h| h.line).collect();
@@ -178,7 +182,9 @@ impl TextRules {
         let rank = |h: &HeadLine| match h.kind {
             // A headline needs text after it.
             _ if Some(h.line) == last_kept => None,
-            Head::Candidate { bullet } => Some((!repeated(d, h.line), !on_topic(h.line), bullet)),
+            Head::Candidate { bullet } => {
+                Some((!repeated(d, h.line, skeletons), !on_topic(h.line), bullet))
+            }
             _ => None,
         };
         head.iter()
@@ -237,15 +243,29 @@ fn prose_before(head: &[HeadLine], n: usize) -> bool {
         .any(|h| matches!(h.kind, Head::Prose | Head::Marked))
 }
 
+/// The skeleton ([`shape::skeleton`] of the folded line) of every line of a draft,
+/// computed on first use and shared by all the repeat checks of one headline choice
+/// (the lines do not change while the headline is chosen).
+#[derive(Default)]
+struct Skeletons(std::cell::OnceCell<Vec<String>>);
+
+impl Skeletons {
+    fn get(&self, d: &Draft) -> &[String] {
+        self.0
+            .get_or_init(|| d.text.iter().map(|t| shape::skeleton(&fold(t))).collect())
+    }
+}
+
 /// Does the page repeat line `i` elsewhere (not on the line right next to it, where a
 /// doubled caption sits)? Compared on letters and digits only; a line that starts or
 /// ends with it counts ("Kicker Headline", "Headline – Site").
-fn repeated(d: &Draft, i: usize) -> bool {
+fn repeated(d: &Draft, i: usize, skeletons: &Skeletons) -> bool {
     let line = shape::strip_bullet(&d.text[i]).unwrap_or(&d.text[i]);
     let me = shape::skeleton(&fold(line));
     if me.chars().count() < 8 {
         return false;
     }
+    let all = skeletons.get(d);
     let non_empty: Vec<usize> = (0..d.text.len())
         .filter(|&j| !d.text[j].is_empty())
         .collect();
@@ -254,7 +274,7 @@ fn repeated(d: &Draft, i: usize) -> bool {
         if p.abs_diff(pos) <= 1 {
             return false;
         }
-        let other = shape::skeleton(&fold(&d.text[j]));
-        other == me || other.starts_with(&me) || other.ends_with(&me)
+        let other = &all[j];
+        *other == me || other.starts_with(&me) || other.ends_with(&me)
     })
 }

@@ -43,6 +43,7 @@ pub mod shape;
 mod story;
 
 use crate::data::DataFile;
+use crate::engine::chars::CharClass;
 use crate::engine::formats::Extracted;
 use crate::engine::language::Languages;
 use crate::engine::normalize::fold_with_map;
@@ -104,15 +105,15 @@ fn strip_glued_suffix(
         .chars()
         .rev()
         .filter_map(crate::engine::normalize::fold_char)
-        .find(|c| c.is_alphanumeric());
+        .find(|c| c.is_alnum());
     if last != marker.chars().last() {
         return None;
     }
     let (folded, map) = fold_with_map(display);
-    let body = folded.trim_end_matches(|c: char| !c.is_alphanumeric());
+    let body = folded.trim_end_matches(|c: char| !c.is_alnum());
     let head = body.strip_suffix(marker)?;
     // The marker must be a whole word.
-    if !head.ends_with(|c: char| !c.is_alphanumeric()) {
+    if !head.ends_with(|c: char| !c.is_alnum()) {
         return None;
     }
     let folded_head = head.trim_end();
@@ -197,7 +198,7 @@ impl TextRules {
             .iter()
             .map(|sep| s.matches(sep).count())
             .sum::<usize>();
-        let letters = || s.chars().filter(|c| c.is_alphabetic());
+        let letters = || s.chars().filter(|c| c.is_alpha());
         let all_caps = letters().count() > 3
             && letters().all(|c| !c.is_lowercase())
             && letters().any(char::is_uppercase);
@@ -286,13 +287,14 @@ impl TextRules {
                 (Kind::Exact | Kind::ReadMore, Pattern::Key(p)) if k == p => return Some(None),
                 (Kind::Prefix, Pattern::Key(p)) if within(rule.max_chars) => {
                     if let Some(rest) = k.strip_prefix(p.as_str()) {
-                        if !rest.starts_with(|c: char| c.is_alphanumeric()) {
+                        if !rest.starts_with(|c: char| c.is_alnum()) {
                             return Some(None);
                         }
                     }
                 }
                 (Kind::Regex, Pattern::Regex(re)) if within(rule.max_chars) => {
-                    if let Some(c) = re.captures(folded) {
+                    // The match test runs the DFA; captures only on a match.
+                    if let Some(c) = re.is_match(folded).then(|| re.captures(folded)).flatten() {
                         let publisher = c.name("publisher").and_then(|m| {
                             let (_, map) = fold_with_map(line);
                             let cs = folded[..m.start()].chars().count();
@@ -300,7 +302,7 @@ impl TextRules {
                             let ds = *map.get(cs)?;
                             let de = map.get(ce.checked_sub(1)?)? + 1;
                             let s: String = line.chars().skip(ds).take(de - ds).collect();
-                            let s = s.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+                            let s = s.trim_matches(|c: char| !c.is_alnum()).to_string();
                             (!s.is_empty()).then_some(s)
                         });
                         return Some(publisher);
@@ -378,7 +380,7 @@ impl TextRules {
                 return Some(members);
             }
             // Inline: "Читайте также: …", "Tags: a, b".
-            let lead = folded.trim_start_matches(|c: char| !c.is_alphanumeric());
+            let lead = folded.trim_start_matches(|c: char| !c.is_alnum());
             if let Some(rest) = lead.strip_prefix(p.as_str()) {
                 let short = text[i].chars().count() <= self.patterns.settings.block_line_max_chars;
                 if short && rest.trim_start().starts_with([':', '-', '–', '—', '|']) {

@@ -28,6 +28,7 @@
 //! Regexes run on the folded, trimmed line (lower case, bare alef, ASCII digits);
 //! a named group `publisher` names the publisher ("المصدر : الجزيرة").
 
+use crate::engine::chars::CharClass;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -199,9 +200,7 @@ pub fn key(s: &str) -> String {
 
 /// [`key`] for text that is already folded.
 pub fn key_of_folded(folded: &str) -> String {
-    folded
-        .trim_matches(|c: char| !c.is_alphanumeric())
-        .to_string()
+    folded.trim_matches(|c: char| !c.is_alnum()).to_string()
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -3,6 +3,8 @@
 //! a URL, a menu or breadcrumb, a bullet, a file name. No words of any language live
 //! here; word lists are data (`data/boilerplate/*.toml`).
 
+use crate::engine::chars::CharClass;
+
 /// Closing quotes and brackets ignored when looking at how a line ends.
 const CLOSERS: &[char] = &[
     '"', '»', '”', '’', '\'', ')', ']', '›', '“', '«', '】', '」', '』',
@@ -40,13 +42,13 @@ pub fn is_cjk(c: char) -> bool {
 /// characters counts one word per two characters.
 pub fn word_count(s: &str) -> usize {
     s.split_whitespace()
-        .filter(|t| t.chars().any(char::is_alphanumeric))
+        .filter(|t| t.chars().any(CharClass::is_alnum))
         .map(|t| {
             let cjk = t.chars().filter(|&c| is_cjk(c)).count();
             if cjk == 0 {
                 1
             } else {
-                let rest = t.chars().any(|c| c.is_alphanumeric() && !is_cjk(c));
+                let rest = t.chars().any(|c| c.is_alnum() && !is_cjk(c));
                 cjk.div_ceil(2) + usize::from(rest)
             }
         })
@@ -66,12 +68,12 @@ pub fn has_inner_sentence_end(s: &str) -> bool {
     (1..n.saturating_sub(1)).any(|i| {
         let c = chars[i];
         if "。！？".contains(c) {
-            return chars[i + 1..].iter().any(|c| c.is_alphanumeric());
+            return chars[i + 1..].iter().any(|c| c.is_alnum());
         }
         // "word. Next": a stop after a lower-case letter (not an initial or a number),
         // then a space and an upper-case letter or a letter of a caseless script.
         // Caseless scripts (Arabic, Persian) count any letter on both sides.
-        let caseless = |d: char| d.is_alphabetic() && !d.is_uppercase() && !d.is_lowercase();
+        let caseless = |d: char| d.is_alpha() && !d.is_uppercase() && !d.is_lowercase();
         c == '.'
             && (chars[i - 1].is_lowercase() || caseless(chars[i - 1]))
             && chars.get(i + 1) == Some(&' ')
@@ -83,14 +85,14 @@ pub fn has_inner_sentence_end(s: &str) -> bool {
 
 /// Commas inside the line (any script's comma), not counting a final one.
 pub fn inner_commas(s: &str) -> usize {
-    let t = s.trim_end_matches(|c: char| !c.is_alphanumeric());
+    let t = s.trim_end_matches(|c: char| !c.is_alnum());
     t.matches([',', '،', '，', '、']).count()
 }
 
 /// Does the line start like the continuation of a sentence cut by a hard line break
 /// (a lower-case letter in a cased script)?
 pub fn starts_lowercase(s: &str) -> bool {
-    s.trim_start_matches(|c: char| !c.is_alphanumeric())
+    s.trim_start_matches(|c: char| !c.is_alnum())
         .chars()
         .next()
         .is_some_and(char::is_lowercase)
@@ -114,7 +116,7 @@ fn digit_groups(s: &str) -> usize {
 fn letter_words(s: &str) -> usize {
     let letters: String = s
         .chars()
-        .map(|c| if c.is_alphabetic() { c } else { ' ' })
+        .map(|c| if c.is_alpha() { c } else { ' ' })
         .collect();
     word_count(&letters)
 }
@@ -133,13 +135,13 @@ pub fn is_stamp(s: &str) -> bool {
 /// A full stop (not an abbreviation dot after digits) at the end.
 fn ends_sentence_strict(s: &str) -> bool {
     let t = s.trim_end();
-    t.ends_with(['.', '。']) && t.chars().rev().nth(1).is_some_and(char::is_alphabetic)
+    t.ends_with(['.', '。']) && t.chars().rev().nth(1).is_some_and(CharClass::is_alpha)
 }
 
 /// Is the line a ticker or counter ("• USD94.07", "7 3", "1929 0", "+"): digits and
 /// symbols with at most one short word, or no letters or digits at all?
 pub fn is_ticker(s: &str) -> bool {
-    if !s.chars().any(char::is_alphanumeric) {
+    if !s.chars().any(CharClass::is_alnum) {
         return true;
     }
     let digits = digit_groups(s) > 0;
@@ -174,14 +176,14 @@ pub fn is_url_line(s: &str) -> bool {
 /// Kazakhsta-1641386640886", "photo_credit_name")?
 pub fn has_file_token(s: &str) -> bool {
     s.split_whitespace().any(|t| {
-        let underscore = t.contains('_') && t.chars().filter(|c| c.is_alphanumeric()).count() > 3;
+        let underscore = t.contains('_') && t.chars().filter(|c| c.is_alnum()).count() > 3;
         let mut run = 0usize;
         let mut longest = 0usize;
         for c in t.chars() {
             run = if c.is_ascii_digit() { run + 1 } else { 0 };
             longest = longest.max(run);
         }
-        let glued_id = longest >= 8 && t.chars().any(char::is_alphabetic);
+        let glued_id = longest >= 8 && t.chars().any(CharClass::is_alpha);
         underscore || glued_id
     })
 }
@@ -218,7 +220,7 @@ pub fn is_menu(s: &str) -> bool {
         }
     }
     // Bracketed toolbar items: "【打 印】 【 】", "【 第1頁 第2頁 】".
-    let letters = s.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = s.chars().filter(|c| c.is_alpha()).count();
     s.matches(['【', '】', '[', ']']).count() >= 2 && letters <= 12
 }
 
@@ -235,11 +237,10 @@ pub fn split_site_suffix(s: &str, max_words: usize) -> Option<(&str, &str)> {
         }
         let pipe = sep.contains(['|', '｜']);
         let dated = digit_groups(tail) >= 2 && tail.contains(',');
-        let domain = tail.split_whitespace().any(|t| {
-            t.contains('.')
-                && t.chars()
-                    .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
-        }) && tail.chars().any(|c| c.is_ascii_lowercase());
+        let domain = tail
+            .split_whitespace()
+            .any(|t| t.contains('.') && t.chars().all(|c| c.is_alnum() || c == '.' || c == '-'))
+            && tail.chars().any(|c| c.is_ascii_lowercase());
         if (pipe && !ends_sentence(tail)) || dated || domain {
             return Some((head.trim_end(), tail));
         }
@@ -286,11 +287,11 @@ pub fn trailing_stamp(s: &str) -> Option<usize> {
 /// word of three letters or more, and each pair of adjacent CJK characters.
 pub fn stems(folded: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for token in folded.split(|c: char| !c.is_alphanumeric()) {
+    for token in folded.split(|c: char| !c.is_alnum()) {
         let chars: Vec<char> = token.chars().collect();
         if chars.iter().any(|&c| is_cjk(c)) {
             out.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
-        } else if chars.iter().filter(|c| c.is_alphabetic()).count() >= 3 {
+        } else if chars.iter().filter(|c| c.is_alpha()).count() >= 3 {
             out.push(chars.iter().take(5).collect());
         }
     }
@@ -300,7 +301,7 @@ pub fn stems(folded: &str) -> Vec<String> {
 /// Alphanumeric skeleton of a line for loose repeat checks: folded letters and digits
 /// only (quotes, dashes and spaces ignored).
 pub fn skeleton(folded: &str) -> String {
-    folded.chars().filter(|c| c.is_alphanumeric()).collect()
+    folded.chars().filter(|c| c.is_alnum()).collect()
 }
 
 #[cfg(test)]

@@ -173,6 +173,8 @@ impl TextRules {
     /// `strip` rules: cut a matching piece off the start or end of line `i`. A date in
     /// the piece becomes the story's date when none is known.
     fn strip_rules(&self, d: &mut Draft, i: usize) {
+        // The folded line, computed once and again only after a cut changed the line.
+        let mut folded_line: Option<(String, Vec<usize>)> = None;
         for rule in self.patterns.of_kind(Kind::Strip) {
             if rule
                 .max_chars
@@ -182,8 +184,8 @@ impl TextRules {
             }
             for p in &rule.patterns {
                 let Pattern::Regex(re) = p else { continue };
-                let (folded, map) = fold_with_map(&d.text[i]);
-                let Some(m) = re.find(&folded) else { continue };
+                let (folded, map) = folded_line.get_or_insert_with(|| fold_with_map(&d.text[i]));
+                let Some(m) = re.find(folded) else { continue };
                 let at_start = folded[..m.start()].trim().is_empty();
                 let at_end = folded[m.end()..].trim().is_empty();
                 if !(at_start || at_end) || m.start() == m.end() {
@@ -210,6 +212,7 @@ impl TextRules {
                     d.published.get_or_insert(iso);
                 }
                 d.cut(i, &rule.name, kept.trim().to_string(), &piece);
+                folded_line = None;
             }
         }
     }

@@ -397,3 +397,10 @@ fn bad_files_report_lines() {
     let errs = Dates::from_files(&file("lang = \"xx\"\nmonthz = []\n")).unwrap_err();
     assert_eq!(errs[0].line, 2, "{:?}", errs[0]);
 }
+
+#[test]
+fn word_boundary_free_test_regex_keeps_escaped_backslashes() {
+    assert_eq!(without_word_boundaries(r"\d+\b\.?\\b\s"), r"\d+\.?\\b\s");
+    assert_eq!(without_word_boundaries(r"a\b"), "a");
+    assert_eq!(without_word_boundaries("plain"), "plain");
+}
