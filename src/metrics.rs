@@ -22,6 +22,7 @@ pub const STAGE_BACKLOG: &str = "wirefeed_stage_backlog_messages";
 pub const END_TO_END: &str = "wirefeed_end_to_end_latency_seconds";
 pub const ARTICLES_BY_TOPIC: &str = "wirefeed_articles_total";
 pub const ARTICLES_BY_LANGUAGE: &str = "wirefeed_articles_by_language_total";
+pub const TRANSIENT_FAILURES: &str = "wirefeed_transient_failures_total";
 pub const DEAD_LETTERS: &str = "wirefeed_dead_letters_total";
 pub const NATS_CONNECTED: &str = "wirefeed_nats_connected";
 pub const NATS_RECONNECTS: &str = "wirefeed_nats_reconnects_total";
@@ -148,6 +149,11 @@ pub fn describe(version: &str) {
         "1 when connected to NATS, else 0"
     );
     describe_counter!(NATS_RECONNECTS, Unit::Count, "NATS reconnections");
+    describe_counter!(
+        TRANSIENT_FAILURES,
+        Unit::Count,
+        "Attempts that failed for a reason outside the input (disk, permissions, broker), by stage and error_type; retried, never dead-lettered"
+    );
     describe_gauge!(BUILD_INFO, Unit::Count, "Build information; always 1");
     gauge!(BUILD_INFO, "version" => version.to_string()).set(1.0);
 }
@@ -175,6 +181,11 @@ pub fn register_zero(topics: &[String]) {
         for stage in STAGES {
             counter!(STAGE_FAILED, "stage" => stage, "error_type" => kind).absolute(0);
             counter!(DEAD_LETTERS, "stage" => stage, "reason" => kind).absolute(0);
+        }
+    }
+    for kind in crate::daemon::stage::Transient::KINDS {
+        for stage in STAGES {
+            counter!(TRANSIENT_FAILURES, "stage" => stage, "error_type" => *kind).absolute(0);
         }
     }
     for lang in LANGUAGES {

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinSet;
 
 use super::config::{Config, InboxConfig};
-use super::stage::{self, StageError};
+use super::stage;
 use super::watcher::{self, Claims};
 use super::{files, inbox, Health, Stage};
 use crate::engine::{content_hash, Engine};
@@ -91,17 +91,82 @@ async fn next<T>(rx: &Shared<T>) -> Option<T> {
     rx.lock().await.recv().await
 }
 
-fn dead_letter(outbox: &Path, stage: &str, id: &str, error_type: &str, reason: &str, path: &Path) {
-    metrics::counter!(m::DEAD_LETTERS, "stage" => stage.to_string(), "reason" => error_type.to_string()).increment(1);
-    let record = json!({"stage": stage, "id": id, "error_type": error_type, "reason": reason, "path": inbox::shown(path)});
-    let file = outbox.join("_dlq").join(stage).join(format!("{id}.json"));
-    if let Err(e) = files::write_durably(&file, record.to_string().as_bytes()) {
-        tracing::error!(error = %e, "could not write dead letter");
+/// The payload a dead letter keeps: the message itself when it is JSON (the stage
+/// messages are), else its bytes as text or hex.
+pub fn kept_payload(payload: &[u8]) -> serde_json::Value {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(payload) {
+        return json!({ "payload": v });
+    }
+    match std::str::from_utf8(payload) {
+        Ok(text) => json!({ "payload_text": text }),
+        Err(_) => {
+            let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+            json!({ "payload_hex": hex })
+        }
+    }
+}
+
+/// Write a dead letter `<outbox>/_dlq/<stage>/<id>.json` durably, retrying transient
+/// failures (the outbox full or unwritable): `false` only when shutdown interrupts
+/// the retry, and then the input must stay where it is.
+#[allow(clippy::too_many_arguments)]
+async fn dead_letter(
+    config: &Config,
+    health: &Health,
+    shutdown: &watch::Receiver<bool>,
+    stage: &'static str,
+    id: &str,
+    error_type: &str,
+    reason: &str,
+    path: &Path,
+    kept: serde_json::Value,
+) -> bool {
+    let mut record = json!({"stage": stage, "id": id, "error_type": error_type, "reason": reason, "path": inbox::shown(path)});
+    if let (Some(r), Some(k)) = (record.as_object_mut(), kept.as_object()) {
+        for (a, b) in k {
+            r.insert(a.clone(), b.clone());
+        }
+    }
+    let file = config
+        .embedded
+        .outbox_dir
+        .join("_dlq")
+        .join(stage)
+        .join(format!("{id}.json"));
+    let text = record.to_string().into_bytes();
+    let stored = stage::retry_transient(stage, health, shutdown, |_| {
+        let (file, text) = (file.clone(), text.clone());
+        async move { write_blocking(file, text, "writing a dead letter").await }
+    })
+    .await;
+    if stored.is_some() {
+        metrics::counter!(m::DEAD_LETTERS, "stage" => stage, "reason" => error_type.to_string())
+            .increment(1);
+    }
+    stored.is_some()
+}
+
+/// One durable write on the blocking pool; every failure is transient (the input
+/// is not at fault when the outbox cannot be written).
+async fn write_blocking(
+    file: PathBuf,
+    bytes: Vec<u8>,
+    op: &'static str,
+) -> Result<(), stage::Transient> {
+    match tokio::task::spawn_blocking(move || files::write_durably(&file, &bytes)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(stage::Transient::from_anyhow(op, &e)),
+        Err(e) => Err(stage::Transient {
+            error_type: "io",
+            op,
+            detail: e.to_string(),
+        }),
     }
 }
 
 /// Read a claimed file and hand it to the clean stage (or reject it if oversize).
-async fn intake(config: Arc<Config>, claims: Claims, path: PathBuf, tx: &mpsc::Sender<RawItem>) {
+async fn intake(ctx: &Ctx, claims: Claims, path: PathBuf, tx: &mpsc::Sender<RawItem>) {
+    let config = &ctx.config;
     let Some(bytes) = claims.read(&path).await else {
         return;
     };
@@ -121,7 +186,7 @@ async fn intake(config: Arc<Config>, claims: Claims, path: PathBuf, tx: &mpsc::S
             limit: config.inbox.max_file_bytes,
         };
         timer.failed(err.kind());
-        reject(&config, &ticket, err.kind(), &err.to_string());
+        reject(ctx, &ticket, err.kind(), &err.to_string()).await;
         return;
     }
     timer.processed();
@@ -129,17 +194,35 @@ async fn intake(config: Arc<Config>, claims: Claims, path: PathBuf, tx: &mpsc::S
     let _ = tx.send(RawItem { ticket, bytes }).await;
 }
 
-fn reject(config: &Config, ticket: &Ticket, error_type: &'static str, reason: &str) {
+/// What every worker shares.
+struct Ctx {
+    config: Arc<Config>,
+    health: Arc<Health>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// A file that can never be processed: its dead letter (a reference to the file kept
+/// in rejected/), then the move there with its `.reason` sidecar.
+async fn reject(ctx: &Ctx, ticket: &Ticket, error_type: &'static str, reason: &str) {
+    let config = &ctx.config;
     tracing::warn!(path = %inbox::shown(&ticket.path), error_type, reason, "file rejected");
-    metrics::counter!(m::FILES_REJECTED, "reason" => error_type).increment(1);
-    dead_letter(
-        &config.embedded.outbox_dir,
+    let kept = json!({"kept_in": inbox::shown(&config.inbox.rejected_dir)});
+    if !dead_letter(
+        config,
+        &ctx.health,
+        &ctx.shutdown,
         "clean",
         &ticket.hash,
         error_type,
         reason,
         &ticket.path,
-    );
+        kept,
+    )
+    .await
+    {
+        return; // shutting down: the file stays in the inbox
+    }
+    metrics::counter!(m::FILES_REJECTED, "reason" => error_type).increment(1);
     ticket.claims.reject(
         &config.inbox,
         &ticket.path,
@@ -174,6 +257,11 @@ pub async fn run(
     let clean_rx: Shared<CleanItem> = Arc::new(Mutex::new(clean_rx));
     let tag_rx: Shared<CleanItem> = Arc::new(Mutex::new(tag_rx));
 
+    let ctx = Arc::new(Ctx {
+        config: config.clone(),
+        health: health.clone(),
+        shutdown: shutdown.clone(),
+    });
     let mut tasks = JoinSet::new();
     let watch_cfg = watcher::WatchConfig::from_config(&config);
     let watcher_task = tokio::spawn(watcher::run(
@@ -186,21 +274,20 @@ pub async fn run(
 
     // intake: bounded concurrency of file reads
     {
-        let config = config.clone();
-        let claims = claims.clone();
+        let (ctx, claims) = (ctx.clone(), claims.clone());
         tasks.spawn(async move {
             while let Some(path) = path_rx.recv().await {
-                intake(config.clone(), claims.clone(), path, &raw_tx).await;
+                intake(&ctx, claims.clone(), path, &raw_tx).await;
             }
         });
     }
     // clean workers
     for _ in 0..config.stages.clean_concurrency {
-        let (rx, tx, engine, config) = (
+        let (rx, tx, engine, ctx) = (
             raw_rx.clone(),
             clean_tx.clone(),
             engine.clone(),
-            config.clone(),
+            ctx.clone(),
         );
         tasks.spawn(async move {
             while let Some(item) = next(&rx).await {
@@ -231,7 +318,7 @@ pub async fn run(
                     }
                     Err(err) => {
                         timer.failed(err.kind());
-                        reject(&config, &item.ticket, err.kind(), &err.to_string());
+                        reject(&ctx, &item.ticket, err.kind(), &err.to_string()).await;
                     }
                 }
             }
@@ -240,17 +327,18 @@ pub async fn run(
     drop(clean_tx);
     // tag workers
     for _ in 0..config.stages.tag_concurrency {
-        let (rx, tx, engine, config) = (
+        let (rx, tx, engine, ctx) = (
             clean_rx.clone(),
             tag_tx.clone(),
             engine.clone(),
-            config.clone(),
+            ctx.clone(),
         );
         tasks.spawn(async move {
             while let Some(item) = next(&rx).await {
                 let timer = StageTimer::start(Stage::Tag.as_str(), false);
                 let e = engine.clone();
                 let payload = item.article;
+                let input = payload.clone();
                 match stage::off_executor(move || stage::tag(&e, &payload)).await {
                     Ok(tagged) => {
                         timer.processed();
@@ -269,64 +357,101 @@ pub async fn run(
                     }
                     Err(err) => {
                         timer.failed(err.kind());
-                        dead_letter(
-                            &config.embedded.outbox_dir,
+                        let t = &item.ticket;
+                        if dead_letter(
+                            &ctx.config,
+                            &ctx.health,
+                            &ctx.shutdown,
                             "tag",
-                            &item.ticket.hash,
+                            &t.hash,
                             err.kind(),
                             &err.to_string(),
-                            &item.ticket.path,
-                        );
-                        item.ticket.story_done();
+                            &t.path,
+                            kept_payload(&input),
+                        )
+                        .await
+                        {
+                            t.story_done();
+                        }
                     }
                 }
             }
         });
     }
     drop(tag_tx);
-    // classify workers write the outputs
+    // classify workers write the outputs; a failed write (disk full, folder not
+    // writable) is transient: retried in place, the file stays claimed in the inbox
     for _ in 0..config.stages.classify_concurrency {
-        let (rx, engine, config) = (tag_rx.clone(), engine.clone(), config.clone());
+        let (rx, engine, ctx) = (tag_rx.clone(), engine.clone(), ctx.clone());
         tasks.spawn(async move {
             while let Some(item) = next(&rx).await {
                 let timer = StageTimer::start(Stage::Classify.as_str(), false);
                 let e = engine.clone();
                 let payload = item.article;
-                let outbox = config.embedded.outbox_dir.clone();
+                let input = payload.clone();
                 let result = stage::off_executor(move || {
                     let (c, doc) = stage::classify(&e, &payload)?;
                     let text = serde_json::to_vec(&doc).expect("ninjs serialises");
-                    for target in stage::output_targets(&c) {
-                        let file = outbox
-                            .join(&target)
-                            .join(format!("{}.json", c.tagged.article.id));
-                        files::write_durably(&file, &text).map_err(|e| StageError::Decode {
-                            stage: "output",
-                            detail: format!("{e:#}"),
-                        })?;
-                    }
-                    Ok(c)
+                    Ok((c, text))
                 })
                 .await;
+                let t = &item.ticket;
                 match result {
-                    Ok(c) => {
+                    Ok((c, text)) => {
+                        let outbox = &ctx.config.embedded.outbox_dir;
+                        let files: Vec<PathBuf> = stage::output_targets(&c)
+                            .iter()
+                            .map(|target| {
+                                outbox
+                                    .join(target)
+                                    .join(format!("{}.json", c.tagged.article.id))
+                            })
+                            .collect();
+                        let written = stage::retry_transient(
+                            Stage::Classify.as_str(),
+                            &ctx.health,
+                            &ctx.shutdown,
+                            |_| {
+                                let (files, text) = (files.clone(), text.clone());
+                                async move {
+                                    for f in files {
+                                        write_blocking(f, text.clone(), "writing an output")
+                                            .await?;
+                                    }
+                                    Ok(())
+                                }
+                            },
+                        )
+                        .await;
+                        if written.is_none() {
+                            // shutting down with the outbox failing: the file stays in
+                            // the inbox and is redone at the next start
+                            continue;
+                        }
                         timer.processed();
                         stage::record_published(&c);
-                        stage::record_latency(item.ticket.ready_at);
+                        stage::record_latency(t.ready_at);
+                        t.story_done();
                     }
                     Err(err) => {
                         timer.failed(err.kind());
-                        dead_letter(
-                            &config.embedded.outbox_dir,
+                        if dead_letter(
+                            &ctx.config,
+                            &ctx.health,
+                            &ctx.shutdown,
                             "classify",
-                            &item.ticket.hash,
+                            &t.hash,
                             err.kind(),
                             &err.to_string(),
-                            &item.ticket.path,
-                        );
+                            &t.path,
+                            kept_payload(&input),
+                        )
+                        .await
+                        {
+                            t.story_done();
+                        }
                     }
                 }
-                item.ticket.story_done();
             }
         });
     }

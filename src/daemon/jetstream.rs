@@ -210,32 +210,19 @@ pub async fn ensure_streams(js: &Context, cfg: &NatsConfig, names: &Names) -> Re
     Ok(())
 }
 
-/// Publish and await the ack, retrying transient failures with backoff until it
-/// succeeds or `shutdown` fires (then `false`).
+/// Publish and await the ack, retrying transient failures with backoff (counted,
+/// `/readyz` degraded) until it succeeds or `shutdown` fires (then `false`).
 async fn publish_until_acked(
     js: &Context,
+    health: &Health,
     subject: String,
     publish: Publish,
     shutdown: &watch::Receiver<bool>,
 ) -> bool {
-    let mut delay = Duration::from_millis(100);
-    loop {
-        let attempt = async {
-            let ack = js.send_publish(subject.clone(), publish.clone()).await?;
-            ack.await
-        };
-        match attempt.await {
-            Ok(_) => return true,
-            Err(e) => {
-                tracing::warn!(subject = %subject, error = %e, "publish failed; retrying");
-                if *shutdown.borrow() {
-                    return false;
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
-            }
-        }
-    }
+    let out = [Out { subject, publish }];
+    stage::retry_transient("watcher", health, shutdown, |_| publish_all(js, &out))
+        .await
+        .is_some()
 }
 
 fn header_value(h: Option<&HeaderMap>, name: &str) -> Option<String> {
@@ -270,8 +257,7 @@ struct Out {
 
 /// What a stage run produced, for metrics after the publishes are acked.
 enum Done {
-    Clean,
-    Tag,
+    Forwarded,
     Classify(Box<crate::model::ClassifiedArticle>),
 }
 
@@ -300,7 +286,7 @@ fn stage_outputs(
                         .header(headers::READY_AT, ready_at),
                 })
                 .collect();
-            Ok((outs, Done::Clean))
+            Ok((outs, Done::Forwarded))
         }
         Stage::Tag => {
             let t = stage::tag(engine, payload)?;
@@ -315,7 +301,7 @@ fn stage_outputs(
                     .header(headers::LANGUAGE, t.language.code.as_str())
                     .header(headers::READY_AT, ready_at),
             };
-            Ok((vec![out], Done::Tag))
+            Ok((vec![out], Done::Forwarded))
         }
         Stage::Classify => {
             let (c, doc) = stage::classify(engine, payload)?;
@@ -341,17 +327,96 @@ fn stage_outputs(
     }
 }
 
-/// Handle one delivered message end to end.
-async fn handle(
+/// Per stage: the messages this process is working on (by stream sequence), and how
+/// many deliveries of each were caused by a transient retry of ours rather than by a
+/// failed attempt. A redelivery that arrives while the first delivery is still being
+/// retried is not an attempt: it is skipped and not counted toward `max_deliver`.
+#[derive(Default)]
+struct Attempts {
+    inner: std::sync::Mutex<std::collections::HashMap<u64, (bool, i64)>>,
+}
+
+impl Attempts {
+    /// Start `seq`: `None` when it is already in flight here (the delivery is skipped),
+    /// else the deliveries that did not count.
+    fn begin(&self, seq: u64) -> Option<i64> {
+        let mut m = self.inner.lock().expect("attempts lock");
+        let e = m.entry(seq).or_insert((false, 0));
+        if e.0 {
+            e.1 += 1;
+            return None;
+        }
+        e.0 = true;
+        Some(e.1)
+    }
+    /// `seq` is no longer in flight; `settled`: acked or termed (forgotten).
+    fn end(&self, seq: u64, settled: bool) {
+        let mut m = self.inner.lock().expect("attempts lock");
+        if settled {
+            m.remove(&seq);
+        } else if let Some(e) = m.get_mut(&seq) {
+            e.0 = false;
+            e.1 += 1; // this delivery ended transiently: its redelivery is not an attempt
+        }
+    }
+}
+
+/// What a stage worker's messages share.
+struct Worker {
     js: Context,
     engine: Arc<Engine>,
     names: Arc<Names>,
     stage: Stage,
     max_deliver: i64,
-    msg: jetstream::Message,
-) {
-    let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
-    let timer = StageTimer::start(stage.as_str(), delivered > 1);
+    health: Arc<Health>,
+    shutdown: watch::Receiver<bool>,
+    attempts: Attempts,
+}
+
+/// Publish every message and await every ack (pipelined). Any failure is transient.
+async fn publish_all(js: &Context, outs: &[Out]) -> Result<(), stage::Transient> {
+    let mut pending = Vec::with_capacity(outs.len());
+    for o in outs {
+        match js.send_publish(o.subject.clone(), o.publish.clone()).await {
+            Ok(ack) => pending.push(ack),
+            Err(e) => return Err(stage::Transient::broker("publishing", &e)),
+        }
+    }
+    let mut failed = None;
+    for ack in pending {
+        if let Err(e) = ack.await {
+            failed.get_or_insert(stage::Transient::broker("publishing", &e));
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// Publish `outs` until acked; while retrying, tell the broker the input is still in
+/// progress so its ack wait does not run out (no redelivery, no delivery counted).
+async fn publish_holding(w: &Worker, msg: &jetstream::Message, outs: &[Out]) -> bool {
+    stage::retry_transient(w.stage.as_str(), &w.health, &w.shutdown, |n| async move {
+        if n > 0 {
+            let _ = msg.ack_with(AckKind::Progress).await;
+        }
+        publish_all(&w.js, outs).await
+    })
+    .await
+    .is_some()
+}
+
+/// Handle one delivered message end to end.
+async fn handle(w: Arc<Worker>, msg: jetstream::Message) {
+    let stage = w.stage;
+    let (delivered, seq) = msg
+        .info()
+        .map(|i| (i.delivered, i.stream_sequence))
+        .unwrap_or((1, 0));
+    let Some(not_counted) = w.attempts.begin(seq) else {
+        // a redelivery of a message this process is still retrying: not an attempt
+        return;
+    };
+    let attempt = delivered - not_counted;
+    let timer = StageTimer::start(stage.as_str(), attempt > 1);
     let hdrs = msg.headers.as_ref();
     let ready_at = header_value(hdrs, headers::READY_AT).unwrap_or_default();
     let msg_id = header_value(hdrs, "Nats-Msg-Id")
@@ -360,93 +425,78 @@ async fn handle(
     let id = msg_id.split(':').next().unwrap_or(&msg_id).to_string();
 
     // Bounded redelivery: past the limit the message is dead-lettered unprocessed,
-    // so even input that kills the process cannot loop forever.
-    if delivered > max_deliver {
+    // so even input that kills the process cannot loop forever. Only attempts count:
+    // deliveries that ended in a transient failure do not.
+    if attempt > w.max_deliver {
         timer.failed("redelivery_limit");
-        let reason = format!("delivered {delivered} times without success (limit {max_deliver})");
-        dead_letter_and_term(&js, &names, stage, &id, "redelivery_limit", &reason, &msg).await;
+        let reason = format!(
+            "delivered {attempt} times without success (limit {})",
+            w.max_deliver
+        );
+        let settled = dead_letter_and_term(&w, &id, "redelivery_limit", &reason, &msg).await;
+        w.attempts.end(seq, settled);
         return;
     }
 
     let payload = msg.payload.clone();
-    let (e, n, ra) = (engine.clone(), names.clone(), ready_at.clone());
+    let (e, n, ra) = (w.engine.clone(), w.names.clone(), ready_at.clone());
     let result = stage::off_executor(move || stage_outputs(&e, &n, stage, &payload, &ra)).await;
     match result {
         Ok((outs, done)) => {
-            // pipelined: send every publish, then await all acks
-            let mut pending = Vec::with_capacity(outs.len());
-            let mut failed = None;
-            for o in outs {
-                match js.send_publish(o.subject, o.publish).await {
-                    Ok(ack) => pending.push(ack),
-                    Err(e) => {
-                        failed = Some(e.to_string());
-                        break;
-                    }
-                }
-            }
-            for ack in pending {
-                if let Err(e) = ack.await {
-                    failed.get_or_insert(e.to_string());
-                }
-            }
-            if let Some(err) = failed {
+            if !publish_holding(&w, &msg, &outs).await {
+                // shutting down while the broker fails: redelivered later, not counted here
                 timer.failed("publish");
-                tracing::warn!(stage = stage.as_str(), article_id = %id, error = %err, delivered, "publish failed; nak with backoff");
-                let backoff = Duration::from_millis(500 * delivered.min(10) as u64);
-                let _ = msg.ack_with(AckKind::Nak(Some(backoff))).await;
+                let _ = msg
+                    .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
+                    .await;
+                w.attempts.end(seq, false);
                 return;
             }
             if let Err(e) = msg.ack().await {
                 // the outputs are stored; a redelivery republishes them under the same ids
                 tracing::warn!(stage = stage.as_str(), article_id = %id, error = %e, "ack failed");
             }
+            w.attempts.end(seq, true);
             timer.processed();
             if let Done::Classify(c) = done {
                 stage::record_published(&c);
                 stage::record_latency(ready_at.parse().unwrap_or(0));
             }
-            let _ = Done::Clean;
-            let _ = Done::Tag;
         }
         Err(err) => {
             timer.failed(err.kind());
             let reason = err.to_string();
-            dead_letter_and_term(&js, &names, stage, &id, err.kind(), &reason, &msg).await;
+            let settled = dead_letter_and_term(&w, &id, err.kind(), &reason, &msg).await;
+            w.attempts.end(seq, settled);
         }
     }
 }
 
+/// Dead-letter a message with its payload, then term it; `false` when shutdown
+/// interrupted a failing dead-letter publish (the message is then left unacked).
 async fn dead_letter_and_term(
-    js: &Context,
-    names: &Names,
-    stage: Stage,
+    w: &Worker,
     id: &str,
     error_type: &str,
     reason: &str,
     msg: &jetstream::Message,
-) {
+) -> bool {
+    let stage = w.stage;
     tracing::warn!(stage = stage.as_str(), article_id = %id, error_type, reason, "dead-lettering message");
-    let publish = dead_letter_publish(id, stage.as_str(), error_type, reason, json!({}));
-    let subject = names.dead_letter(stage.as_str());
-    let stored = async {
-        let ack = js.send_publish(subject, publish).await?;
-        ack.await
+    let kept = super::embedded::kept_payload(&msg.payload);
+    let out = Out {
+        subject: w.names.dead_letter(stage.as_str()),
+        publish: dead_letter_publish(id, stage.as_str(), error_type, reason, kept),
+    };
+    if !publish_holding(w, msg, std::slice::from_ref(&out)).await {
+        let _ = msg
+            .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
+            .await;
+        return false;
     }
-    .await;
-    match stored {
-        Ok(_) => {
-            metrics::counter!(m::DEAD_LETTERS, "stage" => stage.as_str(), "reason" => error_type.to_string()).increment(1);
-            let _ = msg.ack_with(AckKind::Term).await;
-        }
-        Err(e) => {
-            // not dead-lettered yet: leave it for a redelivery
-            tracing::warn!(error = %e, "dead-letter publish failed; nak");
-            let _ = msg
-                .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
-                .await;
-        }
-    }
+    metrics::counter!(m::DEAD_LETTERS, "stage" => stage.as_str(), "reason" => error_type.to_string()).increment(1);
+    let _ = msg.ack_with(AckKind::Term).await;
+    true
 }
 
 /// A stage's worker loop: a durable pull consumer shared by every process of the role.
@@ -456,8 +506,19 @@ async fn stage_worker(
     names: Arc<Names>,
     stage: Stage,
     cfg: Arc<Config>,
+    health: Arc<Health>,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinSet<()> {
+    let worker = Arc::new(Worker {
+        js: js.clone(),
+        engine: engine.clone(),
+        names: names.clone(),
+        stage,
+        max_deliver: cfg.nats.max_deliver,
+        health,
+        shutdown: shutdown.clone(),
+        attempts: Attempts::default(),
+    });
     let concurrency = match stage {
         Stage::Clean => cfg.stages.clean_concurrency,
         Stage::Tag => cfg.stages.tag_concurrency,
@@ -541,10 +602,9 @@ async fn stage_worker(
                             // more than asked for: leave it for redelivery
                             break;
                         };
-                        let (js, engine, names) = (js.clone(), engine.clone(), names.clone());
-                        let max_deliver = cfg.nats.max_deliver;
+                        let w = worker.clone();
                         tasks.spawn(async move {
-                            handle(js, engine, names, stage, max_deliver, msg).await;
+                            handle(w, msg).await;
                             drop(permit);
                         });
                         // reap finished tasks so the set stays small
@@ -566,8 +626,10 @@ async fn stage_worker(
 }
 
 /// Watcher side: read, pre-check and publish each complete file; move it on ack.
+#[allow(clippy::too_many_arguments)]
 async fn intake(
     js: Context,
+    health: Arc<Health>,
     engine: Arc<Engine>,
     names: Arc<Names>,
     cfg: Arc<Config>,
@@ -602,7 +664,7 @@ async fn intake(
         // dead letters, while a re-rejection after a crash is still stored once
         let publish = dead_letter_publish(&hash, "clean", kind, &reason, json!({"path": name}))
             .message_id(format!("{hash}:dlq:clean:{name}"));
-        if publish_until_acked(&js, names.dead_letter("clean"), publish, &shutdown).await {
+        if publish_until_acked(&js, &health, names.dead_letter("clean"), publish, &shutdown).await {
             metrics::counter!(m::DEAD_LETTERS, "stage" => "clean", "reason" => kind).increment(1);
             metrics::counter!(m::FILES_REJECTED, "reason" => kind).increment(1);
             claims.reject(&cfg.inbox, &path, &hash, kind, &reason);
@@ -617,7 +679,7 @@ async fn intake(
         .header(headers::SOURCE_ID, hash.as_str())
         .header(headers::SOURCE_PATH, name.as_str())
         .header(headers::READY_AT, stage::now_millis().to_string());
-    if publish_until_acked(&js, names.raw(), publish, &shutdown).await {
+    if publish_until_acked(&js, &health, names.raw(), publish, &shutdown).await {
         timer.processed();
         metrics::counter!(m::FILES_PUBLISHED).increment(1);
         // a failed move is retried by the claims, never republished
@@ -664,6 +726,7 @@ pub async fn run(
                 names.clone(),
                 stage,
                 cfg.clone(),
+                health.clone(),
                 shutdown.clone(),
             ));
         }
@@ -714,8 +777,9 @@ pub async fn run(
             }
         });
         let window = Arc::new(Semaphore::new(cfg.inbox.publish_window));
-        let (js, engine, names, cfg, shutdown) = (
+        let (js, health, engine, names, cfg, shutdown) = (
             js.clone(),
+            health.clone(),
             engine.clone(),
             names.clone(),
             cfg.clone(),
@@ -729,8 +793,9 @@ pub async fn run(
                     .acquire_owned()
                     .await
                     .expect("semaphore open");
-                let (js, engine, names, cfg, claims, shutdown) = (
+                let (js, health, engine, names, cfg, claims, shutdown) = (
                     js.clone(),
+                    health.clone(),
                     engine.clone(),
                     names.clone(),
                     cfg.clone(),
@@ -738,7 +803,7 @@ pub async fn run(
                     shutdown.clone(),
                 );
                 inflight.spawn(async move {
-                    intake(js, engine, names, cfg, claims, path, shutdown).await;
+                    intake(js, health, engine, names, cfg, claims, path, shutdown).await;
                     drop(permit);
                 });
                 while inflight.try_join_next().is_some() {}

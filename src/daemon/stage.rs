@@ -1,14 +1,22 @@
 //! The stage functions both transports run: thin wrappers over the pure engine that
-//! decode and encode the messages passed between stages.
+//! decode and encode the messages passed between stages — and the split between
+//! failures that are the input's fault ([`StageError`], permanent: dead-lettered) and
+//! failures of the host or the broker ([`Transient`]: retried in place with backoff,
+//! never counted as a delivery, never dead-lettered; see [`retry_transient`]).
+
+use std::future::Future;
+use std::time::Duration;
 
 use serde_json::Value;
+use tokio::sync::watch;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::model::{ClassifiedArticle, CleanArticle, TaggedArticle};
 
 /// Why a stage could not process a message. Every variant is permanent: the same
-/// input would fail the same way, so it is dead-lettered, never retried.
+/// input would fail the same way, so it is dead-lettered, never retried. (A failure
+/// of the disk, the folder permissions or the broker is a [`Transient`], not this.)
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StageError {
     #[error(transparent)]
@@ -21,6 +29,17 @@ pub enum StageError {
     Panic(String),
 }
 
+/// What one attempt at a stage came to when it did not succeed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Failure {
+    /// The input can never succeed: dead-letter it.
+    #[error(transparent)]
+    Permanent(#[from] StageError),
+    /// The host or the broker failed: retry, the input stays claimed.
+    #[error(transparent)]
+    Transient(#[from] Transient),
+}
+
 impl StageError {
     /// Bounded `error_type` label.
     pub fn kind(&self) -> &'static str {
@@ -28,6 +47,152 @@ impl StageError {
             StageError::Engine(e) => e.kind(),
             StageError::Decode { .. } => "decode",
             StageError::Panic(_) => "panic",
+        }
+    }
+}
+
+/// A failure that says nothing about the input: the disk is full, a folder is not
+/// writable, file handles ran out, the broker is away, full or slow. The same input
+/// will succeed once the host is fixed, so it is retried with backoff and the input
+/// stays claimed (in the inbox, or unacked on the broker) until its outputs are
+/// durable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{op}: {detail}")]
+pub struct Transient {
+    /// Bounded `error_type` label, one of [`Transient::KINDS`].
+    pub error_type: &'static str,
+    /// What was being done ("writing output", "publishing").
+    pub op: &'static str,
+    pub detail: String,
+}
+
+impl Transient {
+    /// Every label [`Transient::error_type`] can hold.
+    pub const KINDS: &'static [&'static str] = &[
+        "disk_full",
+        "permission",
+        "cross_device",
+        "file_handles",
+        "io",
+        "broker_unavailable",
+        "broker_full",
+        "timeout",
+    ];
+
+    /// Classify an I/O error by its errno.
+    pub fn io(op: &'static str, e: &std::io::Error) -> Transient {
+        let error_type = match e.raw_os_error() {
+            Some(libc::ENOSPC) | Some(libc::EDQUOT) => "disk_full",
+            Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS) => "permission",
+            Some(libc::EXDEV) => "cross_device",
+            Some(libc::EMFILE) | Some(libc::ENFILE) => "file_handles",
+            Some(libc::ETIMEDOUT) => "timeout",
+            _ if e.kind() == std::io::ErrorKind::TimedOut => "timeout",
+            _ => "io",
+        };
+        Transient {
+            error_type,
+            op,
+            detail: e.to_string(),
+        }
+    }
+
+    /// Classify an error chain holding an I/O error (else `io`).
+    pub fn from_anyhow(op: &'static str, e: &anyhow::Error) -> Transient {
+        let mut t = e
+            .chain()
+            .find_map(|c| c.downcast_ref::<std::io::Error>())
+            .map(|io| Transient::io(op, io))
+            .unwrap_or(Transient {
+                error_type: "io",
+                op,
+                detail: String::new(),
+            });
+        t.detail = format!("{e:#}");
+        t
+    }
+
+    /// Classify a broker error by what the server said.
+    pub fn broker(op: &'static str, e: &dyn std::fmt::Display) -> Transient {
+        let detail = e.to_string();
+        let low = detail.to_ascii_lowercase();
+        let error_type = if low.contains("insufficient")
+            || low.contains("maximum bytes")
+            || low.contains("maximum messages")
+            || low.contains("storage")
+            || low.contains("resources")
+        {
+            "broker_full"
+        } else if low.contains("timed out") || low.contains("timeout") {
+            "timeout"
+        } else {
+            "broker_unavailable"
+        };
+        Transient {
+            error_type,
+            op,
+            detail,
+        }
+    }
+}
+
+/// Backoff between transient retries: 100 ms doubling to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Run `attempt` until it succeeds, retrying [`Transient`] failures with backoff.
+/// While it fails the daemon reports degraded on `/readyz` (by `stage`) and each
+/// failure counts in `wirefeed_transient_failures_total{stage,error_type}`. Once
+/// `shutdown` has fired, a failed attempt gives up (`None`): the input stays claimed
+/// and is redone by the next start (or another consumer) — never dropped.
+pub async fn retry_transient<T, F, Fut>(
+    stage: &'static str,
+    health: &super::Health,
+    shutdown: &watch::Receiver<bool>,
+    mut attempt: F,
+) -> Option<T>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, Transient>>,
+{
+    let mut delay = FIRST_BACKOFF;
+    let mut degraded: Option<super::Degraded<'_>> = None;
+    let mut n: u32 = 0;
+    loop {
+        match attempt(n).await {
+            Ok(v) => {
+                if n > 0 {
+                    tracing::info!(
+                        stage,
+                        attempts = n + 1,
+                        "recovered from a transient failure"
+                    );
+                }
+                return Some(v);
+            }
+            Err(t) => {
+                n += 1;
+                super::events::TransientFailure {
+                    stage,
+                    error: &t,
+                    attempt: n,
+                }
+                .emit();
+                match &mut degraded {
+                    Some(d) => d.update(&t),
+                    None => degraded = Some(health.degrade(stage, &t)),
+                }
+                if *shutdown.borrow() {
+                    tracing::warn!(stage, error_type = t.error_type, "shutting down during a transient failure; the input stays claimed for the next start");
+                    return None;
+                }
+                let mut sd = shutdown.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = sd.wait_for(|s| *s) => {}
+                }
+                delay = (delay * 2).min(MAX_BACKOFF);
+            }
         }
     }
 }
