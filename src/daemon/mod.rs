@@ -18,6 +18,8 @@ pub mod files;
 pub mod http;
 pub mod inbox;
 pub mod jetstream;
+pub mod memory;
+pub mod pipeline;
 pub mod stage;
 pub mod watcher;
 

@@ -27,6 +27,14 @@ pub enum StageError {
     /// The stage function panicked (a bug); the message is dead-lettered, not looped.
     #[error("stage panicked: {0}")]
     Panic(String),
+    /// A message this stage produced is larger than the broker accepts (its
+    /// `max_payload`); the same input would produce it again.
+    #[error("{stage} message of {size} bytes exceeds the broker's max_payload of {limit} bytes")]
+    TooLargeForBroker {
+        stage: &'static str,
+        size: usize,
+        limit: usize,
+    },
 }
 
 /// What one attempt at a stage came to when it did not succeed.
@@ -47,6 +55,7 @@ impl StageError {
             StageError::Engine(e) => e.kind(),
             StageError::Decode { .. } => "decode",
             StageError::Panic(_) => "panic",
+            StageError::TooLargeForBroker { .. } => "too_large",
         }
     }
 }
@@ -202,24 +211,66 @@ pub fn clean(engine: &Engine, bytes: &[u8]) -> Result<Vec<CleanArticle>, StageEr
     Ok(engine.clean(bytes)?)
 }
 
-/// Tag: a clean article (JSON) → tagged article.
-pub fn tag(engine: &Engine, payload: &[u8]) -> Result<TaggedArticle, StageError> {
-    let article: CleanArticle =
-        serde_json::from_slice(payload).map_err(|e| StageError::Decode {
-            stage: "clean",
-            detail: e.to_string(),
-        })?;
-    Ok(engine.tag(article))
+/// The clean article as a message between stages: its text once. The matching forms
+/// (`headline_match`, `body_match`) are a pure function of the display text, so they
+/// are left out and recomputed by [`decode_clean`]; a message is then about the size
+/// of the text, not twice it, and an article near the inbox limit still fits the
+/// broker's `max_payload`.
+pub fn encode_clean(a: &CleanArticle) -> Vec<u8> {
+    let mut wire = a.clone();
+    wire.headline_match = String::new();
+    wire.body_match = String::new();
+    serde_json::to_vec(&wire).expect("clean article serialises")
 }
 
-/// Classify: a tagged article (JSON) → classified article and its ninjs document.
+/// Restore what [`encode_clean`] left out (as `Engine::clean` computes it).
+fn restore(a: &mut CleanArticle) {
+    if a.headline_match.is_empty() {
+        if let Some(h) = a.headline.as_deref() {
+            a.headline_match = crate::engine::normalize::fold(h);
+        }
+    }
+    if a.body_match.is_empty() && !a.paragraphs.is_empty() {
+        a.body_match = crate::engine::normalize::fold(&a.body_text());
+    }
+}
+
+/// A clean article from its message.
+pub fn decode_clean(payload: &[u8]) -> Result<CleanArticle, StageError> {
+    let mut a: CleanArticle = serde_json::from_slice(payload).map_err(|e| StageError::Decode {
+        stage: "clean",
+        detail: e.to_string(),
+    })?;
+    restore(&mut a);
+    Ok(a)
+}
+
+/// The tagged article as a message between stages: its text once (see [`encode_clean`]).
+pub fn encode_tagged(t: &TaggedArticle) -> Vec<u8> {
+    let mut wire = t.clone();
+    wire.article.headline_match = String::new();
+    wire.article.body_match = String::new();
+    serde_json::to_vec(&wire).expect("tagged article serialises")
+}
+
+/// A tagged article from its message.
+pub fn decode_tagged(payload: &[u8]) -> Result<TaggedArticle, StageError> {
+    let mut t: TaggedArticle = serde_json::from_slice(payload).map_err(|e| StageError::Decode {
+        stage: "tag",
+        detail: e.to_string(),
+    })?;
+    restore(&mut t.article);
+    Ok(t)
+}
+
+/// Tag: a clean article (message) → tagged article.
+pub fn tag(engine: &Engine, payload: &[u8]) -> Result<TaggedArticle, StageError> {
+    Ok(engine.tag(decode_clean(payload)?))
+}
+
+/// Classify: a tagged article (message) → classified article and its ninjs document.
 pub fn classify(engine: &Engine, payload: &[u8]) -> Result<(ClassifiedArticle, Value), StageError> {
-    let tagged: TaggedArticle =
-        serde_json::from_slice(payload).map_err(|e| StageError::Decode {
-            stage: "tag",
-            detail: e.to_string(),
-        })?;
-    let c = engine.classify(tagged);
+    let c = engine.classify(decode_tagged(payload)?);
     let doc = crate::ninjs::to_ninjs(&c, crate::cli::VERSION);
     Ok((c, doc))
 }
