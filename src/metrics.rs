@@ -36,7 +36,7 @@ pub const LANGUAGES: [&str; 12] = [
     "ar", "en", "ru", "uk", "kk", "fr", "de", "es", "tr", "fa", "und", "other",
 ];
 
-/// `error_type` / `reason` label values beyond [`crate::error::EngineError::KINDS`]:
+/// `error_type` label values beyond [`crate::error::EngineError::KINDS`]:
 /// undecodable stage messages, stage panics, failed publishes, the redelivery limit,
 /// unreadable files.
 pub const TRANSPORT_ERRORS: [&str; 5] = ["decode", "panic", "publish", "redelivery_limit", "read"];
@@ -90,7 +90,7 @@ pub fn describe(version: &str) {
     describe_counter!(
         FILES_REJECTED,
         Unit::Count,
-        "Files moved to rejected/, by reason"
+        "Files moved to rejected/, by error_type"
     );
     describe_counter!(STAGE_RECEIVED, Unit::Count, "Messages a stage received");
     describe_counter!(
@@ -141,7 +141,7 @@ pub fn describe(version: &str) {
     describe_counter!(
         DEAD_LETTERS,
         Unit::Count,
-        "Dead-letter messages, by stage and reason"
+        "Dead-letter messages, by stage and error_type"
     );
     describe_gauge!(
         NATS_CONNECTED,
@@ -177,10 +177,10 @@ pub fn register_zero(topics: &[String]) {
     // failure series exist at zero too, so error ratios and dead-letter rates are 0,
     // not "no data", on a healthy system
     for kind in error_types() {
-        counter!(FILES_REJECTED, "reason" => kind).absolute(0);
+        counter!(FILES_REJECTED, "error_type" => kind).absolute(0);
         for stage in STAGES {
             counter!(STAGE_FAILED, "stage" => stage, "error_type" => kind).absolute(0);
-            counter!(DEAD_LETTERS, "stage" => stage, "reason" => kind).absolute(0);
+            counter!(DEAD_LETTERS, "stage" => stage, "error_type" => kind).absolute(0);
         }
     }
     for kind in crate::daemon::stage::Transient::KINDS {

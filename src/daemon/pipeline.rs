@@ -318,7 +318,7 @@ impl<T: Transport> Pipeline<T> {
             })
             .await;
         if stored.is_some() {
-            metrics::counter!(m::DEAD_LETTERS, "stage" => record.stage, "reason" => record.error_type)
+            metrics::counter!(m::DEAD_LETTERS, "stage" => record.stage, "error_type" => record.error_type)
                 .increment(1);
         }
         stored.is_some()
@@ -627,6 +627,6 @@ pub fn reject_file(
     record: &DeadLetter,
 ) {
     tracing::warn!(path = %inbox::shown(path), error_type = record.error_type, reason = %record.reason, "file rejected");
-    metrics::counter!(m::FILES_REJECTED, "reason" => record.error_type).increment(1);
+    metrics::counter!(m::FILES_REJECTED, "error_type" => record.error_type).increment(1);
     claims.reject(cfg, path, hash, record.error_type, &record.reason);
 }
