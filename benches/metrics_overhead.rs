@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use metrics_exporter_prometheus::PrometheusBuilder;
-use wirefeed::daemon::embedded::StageTimer;
+use wirefeed::daemon::pipeline::StageTimer;
 use wirefeed::daemon::stage;
 use wirefeed::engine::Engine;
 

@@ -22,6 +22,7 @@ pub const STAGE_BACKLOG: &str = "wirefeed_stage_backlog_messages";
 pub const END_TO_END: &str = "wirefeed_end_to_end_latency_seconds";
 pub const ARTICLES_BY_TOPIC: &str = "wirefeed_articles_total";
 pub const ARTICLES_BY_LANGUAGE: &str = "wirefeed_articles_by_language_total";
+pub const TRANSIENT_FAILURES: &str = "wirefeed_transient_failures_total";
 pub const DEAD_LETTERS: &str = "wirefeed_dead_letters_total";
 pub const NATS_CONNECTED: &str = "wirefeed_nats_connected";
 pub const NATS_RECONNECTS: &str = "wirefeed_nats_reconnects_total";
@@ -35,7 +36,7 @@ pub const LANGUAGES: [&str; 12] = [
     "ar", "en", "ru", "uk", "kk", "fr", "de", "es", "tr", "fa", "und", "other",
 ];
 
-/// `error_type` / `reason` label values beyond [`crate::error::EngineError::KINDS`]:
+/// `error_type` label values beyond [`crate::error::EngineError::KINDS`]:
 /// undecodable stage messages, stage panics, failed publishes, the redelivery limit,
 /// unreadable files.
 pub const TRANSPORT_ERRORS: [&str; 5] = ["decode", "panic", "publish", "redelivery_limit", "read"];
@@ -89,7 +90,7 @@ pub fn describe(version: &str) {
     describe_counter!(
         FILES_REJECTED,
         Unit::Count,
-        "Files moved to rejected/, by reason"
+        "Files moved to rejected/, by error_type"
     );
     describe_counter!(STAGE_RECEIVED, Unit::Count, "Messages a stage received");
     describe_counter!(
@@ -140,7 +141,7 @@ pub fn describe(version: &str) {
     describe_counter!(
         DEAD_LETTERS,
         Unit::Count,
-        "Dead-letter messages, by stage and reason"
+        "Dead-letter messages, by stage and error_type"
     );
     describe_gauge!(
         NATS_CONNECTED,
@@ -148,6 +149,11 @@ pub fn describe(version: &str) {
         "1 when connected to NATS, else 0"
     );
     describe_counter!(NATS_RECONNECTS, Unit::Count, "NATS reconnections");
+    describe_counter!(
+        TRANSIENT_FAILURES,
+        Unit::Count,
+        "Attempts that failed for a reason outside the input (disk, permissions, broker), by stage and error_type; retried, never dead-lettered"
+    );
     describe_gauge!(BUILD_INFO, Unit::Count, "Build information; always 1");
     gauge!(BUILD_INFO, "version" => version.to_string()).set(1.0);
 }
@@ -171,10 +177,15 @@ pub fn register_zero(topics: &[String]) {
     // failure series exist at zero too, so error ratios and dead-letter rates are 0,
     // not "no data", on a healthy system
     for kind in error_types() {
-        counter!(FILES_REJECTED, "reason" => kind).absolute(0);
+        counter!(FILES_REJECTED, "error_type" => kind).absolute(0);
         for stage in STAGES {
             counter!(STAGE_FAILED, "stage" => stage, "error_type" => kind).absolute(0);
-            counter!(DEAD_LETTERS, "stage" => stage, "reason" => kind).absolute(0);
+            counter!(DEAD_LETTERS, "stage" => stage, "error_type" => kind).absolute(0);
+        }
+    }
+    for kind in crate::daemon::stage::Transient::KINDS {
+        for stage in STAGES {
+            counter!(TRANSIENT_FAILURES, "stage" => stage, "error_type" => *kind).absolute(0);
         }
     }
     for lang in LANGUAGES {

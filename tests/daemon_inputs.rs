@@ -196,7 +196,7 @@ fn embedded_untrusted_entries_are_refused_and_names_escaped() {
         assert!(
             m.lines()
                 .any(|l| l.starts_with("wirefeed_files_rejected_total")
-                    && l.contains(&format!("reason=\"{kind}\""))
+                    && l.contains(&format!("error_type=\"{kind}\""))
                     && !l.ends_with(" 0")),
             "refusal {kind} counted:\n{m}"
         );
@@ -622,7 +622,11 @@ fn embedded_unreadable_file_is_retried_then_rejected() {
     );
     let m = d.metrics();
     assert_eq!(
-        metric_sum(&m, "wirefeed_files_rejected_total", "reason=\"unreadable\""),
+        metric_sum(
+            &m,
+            "wirefeed_files_rejected_total",
+            "error_type=\"unreadable\""
+        ),
         1.0
     );
     assert_eq!(

@@ -419,3 +419,39 @@ fn split_roles_give_the_same_outputs_as_role_all() {
     }
     eprintln!("roles: {:?}", t0.elapsed());
 }
+
+/// A 600 KB article passes with the server's default 1 MiB max_payload: the raw file
+/// travels once, and every message between stages carries its text once (not the
+/// display text and its matching form). The inbox limit is derived from max_payload.
+#[test]
+fn six_hundred_kb_article_fits_the_default_max_payload() {
+    let nats = nats_or_skip!();
+    let dirs = Dirs::new();
+    // one long English article: a headline, then paragraphs of generated reports
+    let parts = articles(77, 0, 20000);
+    let mut text = String::from("Officials report on the long review of regional projects\n\n");
+    for (_, bytes) in &parts {
+        let body = String::from_utf8_lossy(bytes);
+        if let Some((_, rest)) = body.split_once("\n\n") {
+            if rest.is_ascii() {
+                text.push_str(rest.trim());
+                text.push_str("\n\n");
+            }
+        }
+        if text.len() > 600 * 1024 {
+            break;
+        }
+    }
+    assert!(
+        text.len() > 600 * 1024,
+        "generator made {} bytes",
+        text.len()
+    );
+    let files = vec![("long.txt".to_string(), text.into_bytes())];
+    let want = expected_outputs(&files);
+    let mut d = Daemon::start(&dirs, DaemonOpts::new(Some(nats.url())));
+    d.wait_ready(Duration::from_secs(30));
+    drop_files(&dirs.inbox, &files);
+    assert_complete(&nats.url(), &dirs, &files, &want, Duration::from_secs(120));
+    assert_eq!(stream_count(&nats.url(), DLQ), 0);
+}

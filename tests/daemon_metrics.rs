@@ -132,14 +132,14 @@ fn counters_match_a_known_run_exactly() {
     for kind in wirefeed::metrics::error_types() {
         let want = *want_rejected.get(kind).unwrap_or(&0) as f64;
         assert_eq!(
-            get("wirefeed_files_rejected_total", &[("reason", kind)]),
+            get("wirefeed_files_rejected_total", &[("error_type", kind)]),
             want,
             "rejected {kind}"
         );
         assert_eq!(
             get(
                 "wirefeed_dead_letters_total",
-                &[("stage", "clean"), ("reason", kind)]
+                &[("stage", "clean"), ("error_type", kind)]
             ),
             want,
             "dead letters {kind}"

@@ -3,150 +3,275 @@
 //! processed only after every output of every story in it is written, so a crash at
 //! any moment leaves the file in the inbox and the next start redoes it; output names
 //! are the article ids, so redoing overwrites identically — nothing lost, nothing twice.
+//!
+//! Only the adapter lives here; the worker loops, intake and failure handling are the
+//! shared [`super::pipeline`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex as SyncMutex};
+use std::time::Duration;
 
 use anyhow::Result;
-use serde_json::json;
+use bytes::Bytes;
 use tokio::sync::{mpsc, watch, Mutex};
-use tokio::task::JoinSet;
 
-use super::config::{Config, InboxConfig};
-use super::stage::{self, StageError};
-use super::watcher::{self, Claims};
+use super::config::Config;
+use super::pipeline::{self, DeadLetter, Delivery, Emit, FileRef, Pipeline, RawInput, Transport};
+use super::stage::{Failure, Transient};
 use super::{files, inbox, Health, Stage};
-use crate::engine::{content_hash, Engine};
-use crate::metrics as m;
+use crate::engine::Engine;
 
-/// One inbox file in flight; the last story to finish marks the file processed.
+/// One input file in flight; the last story to finish marks the file processed.
 struct Ticket {
-    path: PathBuf,
+    file: Option<FileRef>,
     hash: String,
     ready_at: u64,
     remaining: AtomicUsize,
-    claims: Claims,
-    inbox: InboxConfig,
 }
 
 impl Ticket {
     fn story_done(&self) {
         if self.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
-            // moves it to processed/; a failed move is retried there, never redone
-            self.claims.finish(&self.inbox, &self.path, &self.hash);
+            if let Some(f) = &self.file {
+                // moves it to processed/; a failed move is retried there, never redone
+                f.claims.finish(&f.inbox, &f.path, &self.hash);
+            }
         }
     }
 }
 
-struct RawItem {
+/// One stage input in a queue.
+pub struct Item {
+    stage: Stage,
     ticket: Arc<Ticket>,
-    bytes: Vec<u8>,
+    id: String,
+    payload: Bytes,
 }
 
-struct CleanItem {
-    ticket: Arc<Ticket>,
-    article: Vec<u8>,
-}
-
-type Shared<T> = Arc<Mutex<mpsc::Receiver<T>>>;
-
-/// Per-message stage metrics: received and in-flight on start, duration on drop.
-pub struct StageTimer {
-    stage: &'static str,
-    start: Instant,
-}
-
-impl StageTimer {
-    pub fn start(stage: &'static str, redelivered: bool) -> StageTimer {
-        metrics::counter!(m::STAGE_RECEIVED, "stage" => stage).increment(1);
-        if redelivered {
-            metrics::counter!(m::STAGE_REDELIVERED, "stage" => stage).increment(1);
+impl Delivery for Item {
+    fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+    fn attempt(&self) -> i64 {
+        1
+    }
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+    fn ready_at(&self) -> u64 {
+        self.ticket.ready_at
+    }
+    fn path(&self) -> Option<String> {
+        self.ticket.file.as_ref().map(|f| inbox::shown(&f.path))
+    }
+    async fn in_progress(&self) {}
+    async fn ack(self) {
+        // clean: releases the file's own count (its stories were added on forward);
+        // tag: the story goes on with the next stage; classify: the story is written
+        if self.stage != Stage::Tag {
+            self.ticket.story_done();
         }
-        metrics::gauge!(m::STAGE_IN_FLIGHT, "stage" => stage).increment(1.0);
-        StageTimer {
-            stage,
-            start: Instant::now(),
+    }
+    async fn retry_after(self, _delay: Duration) {
+        // only at shutdown: the file stays claimed in the inbox, redone at next start
+    }
+    async fn term(self, record: &DeadLetter) {
+        match (self.stage, &self.ticket.file) {
+            (Stage::Clean, Some(f)) => {
+                pipeline::reject_file(&f.claims, &f.inbox, &f.path, &self.ticket.hash, record)
+            }
+            _ => self.ticket.story_done(),
         }
     }
-    pub fn processed(&self) {
-        metrics::counter!(m::STAGE_PROCESSED, "stage" => self.stage).increment(1);
-    }
-    pub fn failed(&self, error_type: &'static str) {
-        metrics::counter!(m::STAGE_FAILED, "stage" => self.stage, "error_type" => error_type)
-            .increment(1);
-    }
 }
 
-impl Drop for StageTimer {
-    fn drop(&mut self) {
-        metrics::gauge!(m::STAGE_IN_FLIGHT, "stage" => self.stage).decrement(1.0);
-        metrics::histogram!(m::STAGE_DURATION, "stage" => self.stage)
-            .record(self.start.elapsed().as_secs_f64());
-    }
+type Queue = (
+    SyncMutex<Option<mpsc::Sender<Item>>>,
+    Mutex<mpsc::Receiver<Item>>,
+);
+
+/// Bounded queues into each stage; outputs and dead letters are files in the outbox.
+pub struct Embedded {
+    outbox: PathBuf,
+    queues: [Queue; 3],
 }
 
-async fn next<T>(rx: &Shared<T>) -> Option<T> {
-    rx.lock().await.recv().await
-}
-
-fn dead_letter(outbox: &Path, stage: &str, id: &str, error_type: &str, reason: &str, path: &Path) {
-    metrics::counter!(m::DEAD_LETTERS, "stage" => stage.to_string(), "reason" => error_type.to_string()).increment(1);
-    let record = json!({"stage": stage, "id": id, "error_type": error_type, "reason": reason, "path": inbox::shown(path)});
-    let file = outbox.join("_dlq").join(stage).join(format!("{id}.json"));
-    if let Err(e) = files::write_durably(&file, record.to_string().as_bytes()) {
-        tracing::error!(error = %e, "could not write dead letter");
+fn index(stage: Stage) -> usize {
+    match stage {
+        Stage::Clean => 0,
+        Stage::Tag => 1,
+        Stage::Classify => 2,
     }
 }
 
-/// Read a claimed file and hand it to the clean stage (or reject it if oversize).
-async fn intake(config: Arc<Config>, claims: Claims, path: PathBuf, tx: &mpsc::Sender<RawItem>) {
-    let Some(bytes) = claims.read(&path).await else {
-        return;
-    };
-    let timer = StageTimer::start("watcher", false);
-    let hash = content_hash(&bytes);
-    let ticket = Arc::new(Ticket {
-        path: path.clone(),
-        hash: hash.clone(),
-        ready_at: stage::now_millis(),
-        remaining: AtomicUsize::new(1),
-        claims: claims.clone(),
-        inbox: config.inbox.clone(),
-    });
-    if bytes.len() > config.inbox.max_file_bytes {
-        let err = crate::error::EngineError::TooLarge {
-            size: bytes.len(),
-            limit: config.inbox.max_file_bytes,
+impl Embedded {
+    pub fn new(outbox: PathBuf, capacity: usize) -> Embedded {
+        let queue = || {
+            let (tx, rx) = mpsc::channel(capacity.max(1));
+            (SyncMutex::new(Some(tx)), Mutex::new(rx))
         };
-        timer.failed(err.kind());
-        reject(&config, &ticket, err.kind(), &err.to_string());
-        return;
+        Embedded {
+            outbox,
+            queues: [queue(), queue(), queue()],
+        }
     }
-    timer.processed();
-    metrics::counter!(m::FILES_PUBLISHED).increment(1);
-    let _ = tx.send(RawItem { ticket, bytes }).await;
+
+    fn sender(&self, stage: Stage) -> Result<mpsc::Sender<Item>, Transient> {
+        self.queues[index(stage)]
+            .0
+            .lock()
+            .expect("queue lock")
+            .clone()
+            .ok_or(Transient {
+                error_type: "io",
+                op: "queueing",
+                detail: format!("the {} queue is closed", stage.as_str()),
+            })
+    }
+
+    /// Put a message straight into `stage`'s input, belonging to no inbox file (for
+    /// tests: a message no stage writes).
+    pub async fn inject(&self, stage: Stage, id: &str, payload: &[u8]) {
+        let ticket = Arc::new(Ticket {
+            file: None,
+            hash: id.to_string(),
+            ready_at: 0,
+            remaining: AtomicUsize::new(1),
+        });
+        let item = Item {
+            stage,
+            ticket,
+            id: id.to_string(),
+            payload: Bytes::copy_from_slice(payload),
+        };
+        let _ = self.send(stage, item).await;
+    }
+
+    fn close(&self, stage: Stage) {
+        self.queues[index(stage)]
+            .0
+            .lock()
+            .expect("queue lock")
+            .take();
+    }
+
+    async fn send(&self, stage: Stage, item: Item) -> Result<(), Transient> {
+        self.sender(stage)?.send(item).await.map_err(|_| Transient {
+            error_type: "io",
+            op: "queueing",
+            detail: "queue closed".into(),
+        })
+    }
 }
 
-fn reject(config: &Config, ticket: &Ticket, error_type: &'static str, reason: &str) {
-    tracing::warn!(path = %inbox::shown(&ticket.path), error_type, reason, "file rejected");
-    metrics::counter!(m::FILES_REJECTED, "reason" => error_type).increment(1);
-    dead_letter(
-        &config.embedded.outbox_dir,
-        "clean",
-        &ticket.hash,
-        error_type,
-        reason,
-        &ticket.path,
-    );
-    ticket.claims.reject(
-        &config.inbox,
-        &ticket.path,
-        &ticket.hash,
-        error_type,
-        reason,
-    );
+/// One durable write on the blocking pool; every failure is transient (the input
+/// is not at fault when the outbox cannot be written).
+async fn write_blocking(file: PathBuf, bytes: Bytes, op: &'static str) -> Result<(), Transient> {
+    match tokio::task::spawn_blocking(move || files::write_durably(&file, &bytes)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Transient::from_anyhow(op, &e)),
+        Err(e) => Err(Transient {
+            error_type: "io",
+            op,
+            detail: e.to_string(),
+        }),
+    }
+}
+
+impl Transport for Embedded {
+    type Delivery = Item;
+    const PRECHECK_AT_INTAKE: bool = false;
+    const FINISH_ON_SUBMIT: bool = false;
+
+    async fn next_batch(&self, stage: Stage, max: usize) -> Vec<Item> {
+        let mut rx = self.queues[index(stage)].1.lock().await;
+        let Some(first) = rx.recv().await else {
+            return Vec::new();
+        };
+        let mut out = vec![first];
+        while out.len() < max {
+            match rx.try_recv() {
+                Ok(i) => out.push(i),
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    async fn submit(&self, raw: &RawInput) -> Result<(), Transient> {
+        let ticket = Arc::new(Ticket {
+            file: raw.file.clone(),
+            hash: raw.hash.clone(),
+            ready_at: raw.ready_at,
+            remaining: AtomicUsize::new(1),
+        });
+        let item = Item {
+            stage: Stage::Clean,
+            ticket,
+            id: raw.hash.clone(),
+            payload: raw.bytes.clone(),
+        };
+        self.send(Stage::Clean, item).await
+    }
+
+    async fn forward(&self, stage: Stage, input: &Item, out: &[Emit]) -> Result<(), Failure> {
+        match stage {
+            Stage::Clean | Stage::Tag => {
+                let next = if stage == Stage::Clean {
+                    // one pending output per story; the file's own 1 goes on ack
+                    input
+                        .ticket
+                        .remaining
+                        .fetch_add(out.len(), Ordering::SeqCst);
+                    Stage::Tag
+                } else {
+                    Stage::Classify
+                };
+                for e in out {
+                    let item = Item {
+                        stage: next,
+                        ticket: input.ticket.clone(),
+                        id: e.id.clone(),
+                        payload: e.payload.clone(),
+                    };
+                    self.send(next, item).await?;
+                }
+                Ok(())
+            }
+            Stage::Classify => {
+                for e in out {
+                    for target in &e.targets {
+                        let file = self.outbox.join(target).join(format!("{}.json", e.id));
+                        write_blocking(file, e.payload.clone(), "writing an output").await?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn dead_letter(&self, record: &DeadLetter) -> Result<(), Transient> {
+        let file = self
+            .outbox
+            .join("_dlq")
+            .join(record.stage)
+            .join(format!("{}.json", record.id));
+        let text = Bytes::from(record.to_json().to_string());
+        write_blocking(file, text, "writing a dead letter").await
+    }
+
+    fn stage_finished(&self, stage: Stage) {
+        match stage {
+            Stage::Clean => self.close(Stage::Tag),
+            Stage::Tag => self.close(Stage::Classify),
+            Stage::Classify => {}
+        }
+    }
+
+    fn intake_finished(&self) {
+        self.close(Stage::Clean);
+    }
 }
 
 pub async fn run(
@@ -155,200 +280,26 @@ pub async fn run(
     health: Arc<Health>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
-    let config = Arc::new(config);
     // A crash (kill -9, power loss) can leave the temp file of an interrupted durable
     // write; its output is redone from the inbox, so the temp is only litter.
-    for dir in [&config.embedded.outbox_dir, &config.inbox.rejected_dir] {
-        let n = files::remove_stale_temps(dir);
-        if n > 0 {
-            tracing::info!(dir = %dir.display(), removed = n, "removed temp files left by an interrupted write");
-        }
-    }
-    let cap = config.embedded.queue_capacity;
-    let claims = Claims::default();
-    let (path_tx, mut path_rx) = mpsc::channel::<PathBuf>(cap);
-    let (raw_tx, raw_rx) = mpsc::channel::<RawItem>(cap);
-    let (clean_tx, clean_rx) = mpsc::channel::<CleanItem>(cap);
-    let (tag_tx, tag_rx) = mpsc::channel::<CleanItem>(cap);
-    let raw_rx: Shared<RawItem> = Arc::new(Mutex::new(raw_rx));
-    let clean_rx: Shared<CleanItem> = Arc::new(Mutex::new(clean_rx));
-    let tag_rx: Shared<CleanItem> = Arc::new(Mutex::new(tag_rx));
-
-    let mut tasks = JoinSet::new();
-    let watch_cfg = watcher::WatchConfig::from_config(&config);
-    let watcher_task = tokio::spawn(watcher::run(
-        watch_cfg,
-        claims.clone(),
-        path_tx,
-        shutdown.clone(),
-        health.watcher_running.clone(),
-    ));
-
-    // intake: bounded concurrency of file reads
-    {
-        let config = config.clone();
-        let claims = claims.clone();
-        tasks.spawn(async move {
-            while let Some(path) = path_rx.recv().await {
-                intake(config.clone(), claims.clone(), path, &raw_tx).await;
-            }
-        });
-    }
-    // clean workers
-    for _ in 0..config.stages.clean_concurrency {
-        let (rx, tx, engine, config) = (
-            raw_rx.clone(),
-            clean_tx.clone(),
-            engine.clone(),
-            config.clone(),
+    let n = files::remove_stale_temps(&config.embedded.outbox_dir);
+    if n > 0 {
+        tracing::info!(
+            removed = n,
+            "removed temp files left by an interrupted write in the outbox"
         );
-        tasks.spawn(async move {
-            while let Some(item) = next(&rx).await {
-                let timer = StageTimer::start(Stage::Clean.as_str(), false);
-                let bytes = item.bytes;
-                let e = engine.clone();
-                match stage::off_executor(move || stage::clean(&e, &bytes)).await {
-                    Ok(articles) => {
-                        timer.processed();
-                        // one pending output per story; the file's own "1" is released below
-                        item.ticket
-                            .remaining
-                            .fetch_add(articles.len(), Ordering::SeqCst);
-                        for a in articles {
-                            let article = serde_json::to_vec(&a).expect("clean article serialises");
-                            if tx
-                                .send(CleanItem {
-                                    ticket: item.ticket.clone(),
-                                    article,
-                                })
-                                .await
-                                .is_err()
-                            {
-                                return;
-                            }
-                        }
-                        item.ticket.story_done();
-                    }
-                    Err(err) => {
-                        timer.failed(err.kind());
-                        reject(&config, &item.ticket, err.kind(), &err.to_string());
-                    }
-                }
-            }
-        });
     }
-    drop(clean_tx);
-    // tag workers
-    for _ in 0..config.stages.tag_concurrency {
-        let (rx, tx, engine, config) = (
-            clean_rx.clone(),
-            tag_tx.clone(),
-            engine.clone(),
-            config.clone(),
-        );
-        tasks.spawn(async move {
-            while let Some(item) = next(&rx).await {
-                let timer = StageTimer::start(Stage::Tag.as_str(), false);
-                let e = engine.clone();
-                let payload = item.article;
-                match stage::off_executor(move || stage::tag(&e, &payload)).await {
-                    Ok(tagged) => {
-                        timer.processed();
-                        let article =
-                            serde_json::to_vec(&tagged).expect("tagged article serialises");
-                        if tx
-                            .send(CleanItem {
-                                ticket: item.ticket,
-                                article,
-                            })
-                            .await
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
-                    Err(err) => {
-                        timer.failed(err.kind());
-                        dead_letter(
-                            &config.embedded.outbox_dir,
-                            "tag",
-                            &item.ticket.hash,
-                            err.kind(),
-                            &err.to_string(),
-                            &item.ticket.path,
-                        );
-                        item.ticket.story_done();
-                    }
-                }
-            }
-        });
-    }
-    drop(tag_tx);
-    // classify workers write the outputs
-    for _ in 0..config.stages.classify_concurrency {
-        let (rx, engine, config) = (tag_rx.clone(), engine.clone(), config.clone());
-        tasks.spawn(async move {
-            while let Some(item) = next(&rx).await {
-                let timer = StageTimer::start(Stage::Classify.as_str(), false);
-                let e = engine.clone();
-                let payload = item.article;
-                let outbox = config.embedded.outbox_dir.clone();
-                let result = stage::off_executor(move || {
-                    let (c, doc) = stage::classify(&e, &payload)?;
-                    let text = serde_json::to_vec(&doc).expect("ninjs serialises");
-                    for target in stage::output_targets(&c) {
-                        let file = outbox
-                            .join(&target)
-                            .join(format!("{}.json", c.tagged.article.id));
-                        files::write_durably(&file, &text).map_err(|e| StageError::Decode {
-                            stage: "output",
-                            detail: format!("{e:#}"),
-                        })?;
-                    }
-                    Ok(c)
-                })
-                .await;
-                match result {
-                    Ok(c) => {
-                        timer.processed();
-                        stage::record_published(&c);
-                        stage::record_latency(item.ticket.ready_at);
-                    }
-                    Err(err) => {
-                        timer.failed(err.kind());
-                        dead_letter(
-                            &config.embedded.outbox_dir,
-                            "classify",
-                            &item.ticket.hash,
-                            err.kind(),
-                            &err.to_string(),
-                            &item.ticket.path,
-                        );
-                    }
-                }
-                item.ticket.story_done();
-            }
-        });
-    }
-    health
-        .stages_running
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-
-    // Run until shutdown; then the watcher stops, queues drain and workers end.
-    let mut shutdown_wait = shutdown.clone();
-    let _ = shutdown_wait.wait_for(|s| *s).await;
-    let _ = watcher_task.await;
-    let deadline = Duration::from_secs(config.shutdown.drain_timeout_secs);
-    let drained = tokio::time::timeout(deadline, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
-    match drained {
-        Ok(()) => tracing::info!("drained; exiting"),
-        Err(_) => tracing::warn!(
-            pending = claims.len(),
-            "drain deadline passed; unfinished files stay in the inbox for the next start"
-        ),
-    }
+    let cfg = Arc::new(config);
+    let cap = cfg.embedded.queue_capacity;
+    let transport = Arc::new(Embedded::new(cfg.embedded.outbox_dir.clone(), cap));
+    let pipeline = Pipeline {
+        transport,
+        engine,
+        health,
+        shutdown,
+        // in one process a delivery is never repeated: a crash redoes the file
+        max_deliver: i64::MAX,
+    };
+    pipeline.run(cfg, cap).await;
     Ok(())
 }

@@ -198,12 +198,19 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("path has no parent")?;
     fs::create_dir_all(dir)?;
     let tmp = dir.join(fit_name(".", &file_name(path), ".tmp"));
-    {
+    let written = (|| {
         let mut f = fs::File::create(&tmp).with_context(|| format!("creating {}", shown(&tmp)))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        f.write_all(bytes)
+            .with_context(|| format!("writing {}", shown(&tmp)))?;
+        f.sync_all()
+            .with_context(|| format!("syncing {}", shown(&tmp)))?;
+        fs::rename(&tmp, path).with_context(|| format!("renaming into {}", shown(path)))
+    })();
+    if written.is_err() {
+        // a full disk or a failed rename must not leave the half-written temp behind
+        let _ = fs::remove_file(&tmp);
     }
-    fs::rename(&tmp, path).with_context(|| format!("renaming into {}", shown(path)))?;
+    written?;
     sync_dir(dir);
     Ok(())
 }

@@ -238,7 +238,7 @@ pub fn refuse(cfg: &InboxConfig, path: &Path, why: &Refusal) -> anyhow::Result<P
     // the name is the id of an entry that is not read
     let hash = crate::engine::content_hash(path.as_os_str().as_bytes());
     let dest = super::files::reject(cfg, path, &hash, kind, &reason)?;
-    metrics::counter!(crate::metrics::FILES_REJECTED, "reason" => kind).increment(1);
+    metrics::counter!(crate::metrics::FILES_REJECTED, "error_type" => kind).increment(1);
     Ok(dest)
 }
 

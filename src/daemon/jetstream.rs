@@ -8,7 +8,7 @@
 //! (the consumer allows unlimited deliveries) so that even a message that crashes
 //! the process ends in the dead-letter subject instead of looping or sticking.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,14 +19,12 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::json;
-use tokio::sync::{mpsc, watch, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 
 use super::config::{Config, NatsConfig};
-use super::embedded::StageTimer;
-use super::stage::{self, StageError};
-use super::watcher::{self, Claims};
-use super::{files, inbox, Health, Stage};
+use super::pipeline::{DeadLetter, Delivery, Emit, Kept, Pipeline, RawInput, Transport};
+use super::stage::{Failure, StageError, Transient};
+use super::{Health, Stage};
 use crate::engine::{content_hash, Engine};
 use crate::metrics as m;
 
@@ -210,420 +208,406 @@ pub async fn ensure_streams(js: &Context, cfg: &NatsConfig, names: &Names) -> Re
     Ok(())
 }
 
-/// Publish and await the ack, retrying transient failures with backoff until it
-/// succeeds or `shutdown` fires (then `false`).
-async fn publish_until_acked(
-    js: &Context,
-    subject: String,
-    publish: Publish,
-    shutdown: &watch::Receiver<bool>,
-) -> bool {
-    let mut delay = Duration::from_millis(100);
-    loop {
-        let attempt = async {
-            let ack = js.send_publish(subject.clone(), publish.clone()).await?;
-            ack.await
-        };
-        match attempt.await {
-            Ok(_) => return true,
-            Err(e) => {
-                tracing::warn!(subject = %subject, error = %e, "publish failed; retrying");
-                if *shutdown.borrow() {
-                    return false;
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
-            }
-        }
-    }
-}
-
 fn header_value(h: Option<&HeaderMap>, name: &str) -> Option<String> {
     h.and_then(|h| h.get(name)).map(|v| v.as_str().to_string())
 }
 
-fn dead_letter_publish(
-    id: &str,
-    stage: &str,
-    error_type: &str,
-    reason: &str,
-    extra: serde_json::Value,
-) -> Publish {
-    let mut body = json!({"stage": stage, "id": id, "error_type": error_type, "reason": reason});
-    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-        for (k, v) in e {
-            b.insert(k.clone(), v.clone());
+/// Per stage: the messages this process is working on (by stream sequence), and how
+/// many deliveries of each were caused by a transient retry of ours rather than by a
+/// failed attempt. A redelivery that arrives while the first delivery is still being
+/// retried is not an attempt: it is skipped and not counted toward `max_deliver`.
+#[derive(Default)]
+struct Attempts {
+    inner: std::sync::Mutex<HashMap<u64, (bool, i64)>>,
+}
+
+impl Attempts {
+    /// Start `seq`: `None` when it is already in flight here (the delivery is skipped),
+    /// else the deliveries that did not count.
+    fn begin(&self, seq: u64) -> Option<i64> {
+        let mut m = self.inner.lock().expect("attempts lock");
+        let e = m.entry(seq).or_insert((false, 0));
+        if e.0 {
+            e.1 += 1;
+            return None;
         }
+        e.0 = true;
+        Some(e.1)
     }
-    Publish::build()
-        .payload(Bytes::from(body.to_string()))
-        .message_id(format!("{id}:dlq:{stage}"))
-        .header(headers::ERROR_TYPE, error_type)
-        .header(headers::ORIGINAL_ID, id)
-}
-
-/// One message a stage wants published.
-struct Out {
-    subject: String,
-    publish: Publish,
-}
-
-/// What a stage run produced, for metrics after the publishes are acked.
-enum Done {
-    Clean,
-    Tag,
-    Classify(Box<crate::model::ClassifiedArticle>),
-}
-
-/// Run one stage function on one input message and build the messages to publish.
-fn stage_outputs(
-    engine: &Engine,
-    names: &Names,
-    stage: Stage,
-    payload: &[u8],
-    ready_at: &str,
-) -> Result<(Vec<Out>, Done), StageError> {
-    match stage {
-        Stage::Clean => {
-            let articles = stage::clean(engine, payload)?;
-            let outs = articles
-                .iter()
-                .map(|a| Out {
-                    subject: format!("{}.clean", names.prefix),
-                    publish: Publish::build()
-                        .payload(Bytes::from(
-                            serde_json::to_vec(a).expect("clean article serialises"),
-                        ))
-                        .message_id(format!("{}:clean", a.id))
-                        .header(headers::ARTICLE_ID, a.id.as_str())
-                        .header(headers::SOURCE_ID, a.source_id.as_str())
-                        .header(headers::READY_AT, ready_at),
-                })
-                .collect();
-            Ok((outs, Done::Clean))
-        }
-        Stage::Tag => {
-            let t = stage::tag(engine, payload)?;
-            let out = Out {
-                subject: format!("{}.tagged", names.prefix),
-                publish: Publish::build()
-                    .payload(Bytes::from(
-                        serde_json::to_vec(&t).expect("tagged article serialises"),
-                    ))
-                    .message_id(format!("{}:tag", t.article.id))
-                    .header(headers::ARTICLE_ID, t.article.id.as_str())
-                    .header(headers::LANGUAGE, t.language.code.as_str())
-                    .header(headers::READY_AT, ready_at),
-            };
-            Ok((vec![out], Done::Tag))
-        }
-        Stage::Classify => {
-            let (c, doc) = stage::classify(engine, payload)?;
-            let body = Bytes::from(serde_json::to_vec(&doc).expect("ninjs serialises"));
-            let targets = stage::output_targets(&c);
-            let topics = c.topics().join(",");
-            let id = c.tagged.article.id.clone();
-            let outs = targets
-                .iter()
-                .map(|t| Out {
-                    subject: names.output(t),
-                    publish: Publish::build()
-                        .payload(body.clone())
-                        .message_id(format!("{id}:classify:{t}"))
-                        .header(headers::ARTICLE_ID, id.as_str())
-                        .header(headers::LANGUAGE, c.tagged.language.code.as_str())
-                        .header(headers::TOPICS, topics.as_str())
-                        .header(headers::READY_AT, ready_at),
-                })
-                .collect();
-            Ok((outs, Done::Classify(Box::new(c))))
+    /// `seq` is no longer in flight; `settled`: acked or termed (forgotten).
+    fn end(&self, seq: u64, settled: bool) {
+        let mut m = self.inner.lock().expect("attempts lock");
+        if settled {
+            m.remove(&seq);
+        } else if let Some(e) = m.get_mut(&seq) {
+            e.0 = false;
+            e.1 += 1; // this delivery ended transiently: its redelivery is not an attempt
         }
     }
 }
 
-/// Handle one delivered message end to end.
-async fn handle(
-    js: Context,
-    engine: Arc<Engine>,
-    names: Arc<Names>,
-    stage: Stage,
-    max_deliver: i64,
+/// Bytes of a message's `max_payload` left for its headers (ids, names, timestamps).
+pub const HEADER_ROOM: usize = 4 * 1024;
+
+/// The inbox limit a broker with `max_payload` allows: a raw file travels whole in one
+/// message, and every message after it carries the text once (about the file's size
+/// for UTF-8 input). `configured`: the `inbox.max_file_bytes` setting; `explicit`:
+/// set by the operator (then a value the broker cannot carry is an error at start),
+/// else the default, lowered to fit.
+pub fn inbox_limit(configured: usize, explicit: bool, max_payload: usize) -> Result<usize> {
+    let fits = max_payload.saturating_sub(HEADER_ROOM);
+    if configured <= fits {
+        return Ok(configured);
+    }
+    if explicit {
+        anyhow::bail!(
+            "inbox.max_file_bytes = {configured} does not fit the broker's max_payload of {max_payload} bytes \
+             (at most {fits}: a file travels in one message, with {HEADER_ROOM} bytes for headers); \
+             lower inbox.max_file_bytes (WIREFEED_INBOX_MAX_FILE_BYTES) or raise max_payload on the server"
+        );
+    }
+    tracing::info!(
+        max_payload,
+        limit = fits,
+        "inbox.max_file_bytes lowered to fit the broker's max_payload"
+    );
+    Ok(fits)
+}
+
+/// One stage input from a durable consumer.
+pub struct JsDelivery {
     msg: jetstream::Message,
-) {
-    let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
-    let timer = StageTimer::start(stage.as_str(), delivered > 1);
-    let hdrs = msg.headers.as_ref();
-    let ready_at = header_value(hdrs, headers::READY_AT).unwrap_or_default();
-    let msg_id = header_value(hdrs, "Nats-Msg-Id")
-        .or_else(|| header_value(hdrs, headers::ARTICLE_ID))
-        .unwrap_or_else(|| content_hash(&msg.payload));
-    let id = msg_id.split(':').next().unwrap_or(&msg_id).to_string();
+    attempt: i64,
+    seq: u64,
+    attempts: Arc<Attempts>,
+}
 
-    // Bounded redelivery: past the limit the message is dead-lettered unprocessed,
-    // so even input that kills the process cannot loop forever.
-    if delivered > max_deliver {
-        timer.failed("redelivery_limit");
-        let reason = format!("delivered {delivered} times without success (limit {max_deliver})");
-        dead_letter_and_term(&js, &names, stage, &id, "redelivery_limit", &reason, &msg).await;
-        return;
-    }
-
-    let payload = msg.payload.clone();
-    let (e, n, ra) = (engine.clone(), names.clone(), ready_at.clone());
-    let result = stage::off_executor(move || stage_outputs(&e, &n, stage, &payload, &ra)).await;
-    match result {
-        Ok((outs, done)) => {
-            // pipelined: send every publish, then await all acks
-            let mut pending = Vec::with_capacity(outs.len());
-            let mut failed = None;
-            for o in outs {
-                match js.send_publish(o.subject, o.publish).await {
-                    Ok(ack) => pending.push(ack),
-                    Err(e) => {
-                        failed = Some(e.to_string());
-                        break;
-                    }
-                }
-            }
-            for ack in pending {
-                if let Err(e) = ack.await {
-                    failed.get_or_insert(e.to_string());
-                }
-            }
-            if let Some(err) = failed {
-                timer.failed("publish");
-                tracing::warn!(stage = stage.as_str(), article_id = %id, error = %err, delivered, "publish failed; nak with backoff");
-                let backoff = Duration::from_millis(500 * delivered.min(10) as u64);
-                let _ = msg.ack_with(AckKind::Nak(Some(backoff))).await;
-                return;
-            }
-            if let Err(e) = msg.ack().await {
-                // the outputs are stored; a redelivery republishes them under the same ids
-                tracing::warn!(stage = stage.as_str(), article_id = %id, error = %e, "ack failed");
-            }
-            timer.processed();
-            if let Done::Classify(c) = done {
-                stage::record_published(&c);
-                stage::record_latency(ready_at.parse().unwrap_or(0));
-            }
-            let _ = Done::Clean;
-            let _ = Done::Tag;
-        }
-        Err(err) => {
-            timer.failed(err.kind());
-            let reason = err.to_string();
-            dead_letter_and_term(&js, &names, stage, &id, err.kind(), &reason, &msg).await;
-        }
+impl JsDelivery {
+    fn header(&self, name: &str) -> Option<String> {
+        header_value(self.msg.headers.as_ref(), name)
     }
 }
 
-async fn dead_letter_and_term(
-    js: &Context,
-    names: &Names,
-    stage: Stage,
-    id: &str,
-    error_type: &str,
-    reason: &str,
-    msg: &jetstream::Message,
-) {
-    tracing::warn!(stage = stage.as_str(), article_id = %id, error_type, reason, "dead-lettering message");
-    let publish = dead_letter_publish(id, stage.as_str(), error_type, reason, json!({}));
-    let subject = names.dead_letter(stage.as_str());
-    let stored = async {
-        let ack = js.send_publish(subject, publish).await?;
-        ack.await
+impl Delivery for JsDelivery {
+    fn payload(&self) -> &[u8] {
+        &self.msg.payload
     }
-    .await;
-    match stored {
-        Ok(_) => {
-            metrics::counter!(m::DEAD_LETTERS, "stage" => stage.as_str(), "reason" => error_type.to_string()).increment(1);
-            let _ = msg.ack_with(AckKind::Term).await;
+    fn attempt(&self) -> i64 {
+        self.attempt
+    }
+    fn id(&self) -> String {
+        let msg_id = self
+            .header("Nats-Msg-Id")
+            .or_else(|| self.header(headers::ARTICLE_ID))
+            .unwrap_or_else(|| content_hash(&self.msg.payload));
+        msg_id.split(':').next().unwrap_or(&msg_id).to_string()
+    }
+    fn ready_at(&self) -> u64 {
+        self.header(headers::READY_AT)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0)
+    }
+    fn path(&self) -> Option<String> {
+        self.header(headers::SOURCE_PATH)
+    }
+    async fn in_progress(&self) {
+        let _ = self.msg.ack_with(AckKind::Progress).await;
+    }
+    async fn ack(self) {
+        if let Err(e) = self.msg.ack().await {
+            // the outputs are stored; a redelivery republishes them under the same ids
+            tracing::warn!(error = %e, "ack failed");
         }
-        Err(e) => {
-            // not dead-lettered yet: leave it for a redelivery
-            tracing::warn!(error = %e, "dead-letter publish failed; nak");
-            let _ = msg
-                .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
-                .await;
-        }
+        self.attempts.end(self.seq, true);
+    }
+    async fn retry_after(self, delay: Duration) {
+        let _ = self.msg.ack_with(AckKind::Nak(Some(delay))).await;
+        self.attempts.end(self.seq, false);
+    }
+    async fn term(self, _record: &DeadLetter) {
+        let _ = self.msg.ack_with(AckKind::Term).await;
+        self.attempts.end(self.seq, true);
     }
 }
 
-/// A stage's worker loop: a durable pull consumer shared by every process of the role.
-async fn stage_worker(
+/// The JetStream adapter: durable pull consumers in, publishes with message ids out.
+pub struct JetStream {
     js: Context,
-    engine: Arc<Engine>,
-    names: Arc<Names>,
-    stage: Stage,
-    cfg: Arc<Config>,
-    mut shutdown: watch::Receiver<bool>,
-) -> JoinSet<()> {
-    let concurrency = match stage {
-        Stage::Clean => cfg.stages.clean_concurrency,
-        Stage::Tag => cfg.stages.tag_concurrency,
-        Stage::Classify => cfg.stages.classify_concurrency,
-    };
-    let permits = Arc::new(Semaphore::new(concurrency));
-    let mut tasks = JoinSet::new();
-    'outer: loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        let consumer = async {
-            let s = js.get_stream(&names.pipeline).await?;
-            let c: jetstream::consumer::Consumer<pull::Config> = s
-                .get_or_create_consumer(
-                    &names.durable(stage),
-                    pull::Config {
-                        durable_name: Some(names.durable(stage)),
-                        filter_subject: names.input(stage),
-                        ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                        ack_wait: Duration::from_secs(cfg.nats.ack_wait_secs),
-                        max_deliver: -1,
-                        max_ack_pending: cfg.nats.max_ack_pending,
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            Ok::<_, async_nats::Error>(c)
-        }
-        .await;
-        let consumer = match consumer {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(stage = stage.as_str(), error = %e, "consumer not available; retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    _ = shutdown.changed() => break,
-                }
-            }
-        };
-        // Pull only as many messages as there are free workers, so every delivery is
-        // a message this process starts at once. (A prefetched message that is still
-        // buffered when the process dies counts as a delivery too; a few restarts in a
-        // row would then push innocent messages past `max_deliver` and dead-letter
-        // them unprocessed.)
-        loop {
-            let first = tokio::select! {
-                p = permits.clone().acquire_owned() => p.expect("semaphore open"),
-                _ = shutdown.changed() => break 'outer,
-            };
-            let mut held = vec![first];
-            while let Ok(p) = permits.clone().try_acquire_owned() {
-                held.push(p);
-            }
-            let batch = tokio::select! {
-                b = consumer
-                    .batch()
-                    .max_messages(held.len())
-                    .expires(Duration::from_secs(2))
-                    .messages() => b,
-                _ = shutdown.changed() => break 'outer,
-            };
-            let mut batch = match batch {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(stage = stage.as_str(), error = %e, "pull request failed; re-subscribing");
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => break,
-                        _ = shutdown.changed() => break 'outer,
-                    }
-                }
-            };
-            loop {
-                let next = tokio::select! {
-                    n = batch.next() => n,
-                    _ = shutdown.changed() => break 'outer,
-                };
-                match next {
-                    Some(Ok(msg)) => {
-                        let Some(permit) = held.pop() else {
-                            // more than asked for: leave it for redelivery
-                            break;
-                        };
-                        let (js, engine, names) = (js.clone(), engine.clone(), names.clone());
-                        let max_deliver = cfg.nats.max_deliver;
-                        tasks.spawn(async move {
-                            handle(js, engine, names, stage, max_deliver, msg).await;
-                            drop(permit);
-                        });
-                        // reap finished tasks so the set stays small
-                        while tasks.try_join_next().is_some() {}
-                    }
-                    Some(Err(e)) => {
-                        tracing::debug!(stage = stage.as_str(), error = %e, "pull batch ended");
-                        // e.g. disconnected: do not spin on a failing pull
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        break;
-                    }
-                    None => break,
-                }
-            }
-            // unused permits go back with `held`
-        }
-    }
-    tasks
-}
-
-/// Watcher side: read, pre-check and publish each complete file; move it on ack.
-async fn intake(
-    js: Context,
-    engine: Arc<Engine>,
     names: Arc<Names>,
     cfg: Arc<Config>,
-    claims: Claims,
-    path: PathBuf,
     shutdown: watch::Receiver<bool>,
-) {
-    let Some(bytes) = claims.read(&path).await else {
-        return;
-    };
-    // the watcher is a stage too: received = files read, processed = published
-    let timer = StageTimer::start("watcher", false);
-    let hash = content_hash(&bytes);
-    // escaped: a name reaches headers and message ids only through inbox::escape_name
-    let name = inbox::shown_name(&path);
-    // Pre-check with the clean function: a file that can never be processed is
-    // rejected here, where the file is, with its reason.
-    let verdict = if bytes.len() > cfg.inbox.max_file_bytes {
-        Err(StageError::Engine(crate::error::EngineError::TooLarge {
-            size: bytes.len(),
-            limit: cfg.inbox.max_file_bytes,
-        }))
-    } else {
-        let (e, b) = (engine.clone(), bytes.clone());
-        stage::off_executor(move || stage::clean(&e, &b).map(|_| ())).await
-    };
-    if let Err(err) = verdict {
-        let (kind, reason) = (err.kind(), err.to_string());
-        tracing::warn!(path = %inbox::shown(&path), error_type = kind, reason = %reason, "file rejected");
-        timer.failed(kind);
-        // the file name is part of the id: two bad files with the same bytes are two
-        // dead letters, while a re-rejection after a crash is still stored once
-        let publish = dead_letter_publish(&hash, "clean", kind, &reason, json!({"path": name}))
-            .message_id(format!("{hash}:dlq:clean:{name}"));
-        if publish_until_acked(&js, names.dead_letter("clean"), publish, &shutdown).await {
-            metrics::counter!(m::DEAD_LETTERS, "stage" => "clean", "reason" => kind).increment(1);
-            metrics::counter!(m::FILES_REJECTED, "reason" => kind).increment(1);
-            claims.reject(&cfg.inbox, &path, &hash, kind, &reason);
-        } else {
-            claims.release(&path);
+    consumers: tokio::sync::Mutex<HashMap<&'static str, PullConsumer>>,
+    attempts: [Arc<Attempts>; 3],
+    /// The server's max_payload (dead letters are cut to fit it).
+    max_payload: usize,
+}
+
+type PullConsumer = jetstream::consumer::Consumer<pull::Config>;
+
+impl JetStream {
+    pub fn new(
+        js: Context,
+        cfg: Arc<Config>,
+        max_payload: usize,
+        shutdown: watch::Receiver<bool>,
+    ) -> JetStream {
+        JetStream {
+            js,
+            names: Arc::new(Names::new(&cfg.nats)),
+            cfg,
+            shutdown,
+            consumers: Default::default(),
+            attempts: Default::default(),
+            max_payload,
         }
-        return;
     }
-    let publish = Publish::build()
-        .payload(Bytes::from(bytes))
-        .message_id(hash.as_str())
-        .header(headers::SOURCE_ID, hash.as_str())
-        .header(headers::SOURCE_PATH, name.as_str())
-        .header(headers::READY_AT, stage::now_millis().to_string());
-    if publish_until_acked(&js, names.raw(), publish, &shutdown).await {
-        timer.processed();
-        metrics::counter!(m::FILES_PUBLISHED).increment(1);
-        // a failed move is retried by the claims, never republished
-        claims.finish(&cfg.inbox, &path, &hash);
-    } else {
-        claims.release(&path);
+
+    fn attempts(&self, stage: Stage) -> &Arc<Attempts> {
+        &self.attempts[match stage {
+            Stage::Clean => 0,
+            Stage::Tag => 1,
+            Stage::Classify => 2,
+        }]
+    }
+
+    async fn consumer(&self, stage: Stage) -> Result<PullConsumer, async_nats::Error> {
+        let mut cache = self.consumers.lock().await;
+        if let Some(c) = cache.get(stage.as_str()) {
+            return Ok(c.clone());
+        }
+        let s = self.js.get_stream(&self.names.pipeline).await?;
+        let c: PullConsumer = s
+            .get_or_create_consumer(
+                &self.names.durable(stage),
+                pull::Config {
+                    durable_name: Some(self.names.durable(stage)),
+                    filter_subject: self.names.input(stage),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: Duration::from_secs(self.cfg.nats.ack_wait_secs),
+                    // wirefeed counts attempts itself (transient failures do not count)
+                    max_deliver: -1,
+                    max_ack_pending: self.cfg.nats.max_ack_pending,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        cache.insert(stage.as_str(), c.clone());
+        Ok(c)
+    }
+
+    async fn pause(&self, d: Duration) {
+        let mut sd = self.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = sd.wait_for(|s| *s) => {}
+        }
+    }
+
+    /// Pull up to `max`: whatever is there at once, else wait (2 s at a time) for one.
+    async fn pull(&self, c: &PullConsumer, max: usize) -> Result<Vec<jetstream::Message>, String> {
+        let mut got = Vec::new();
+        let mut now = c
+            .fetch()
+            .max_messages(max)
+            .messages()
+            .await
+            .map_err(|e| e.to_string())?;
+        while let Some(m) = now.next().await {
+            got.push(m.map_err(|e| e.to_string())?);
+        }
+        if !got.is_empty() {
+            return Ok(got);
+        }
+        let mut sd = self.shutdown.clone();
+        let mut wait = c
+            .batch()
+            .max_messages(1)
+            .expires(Duration::from_secs(2))
+            .messages()
+            .await
+            .map_err(|e| e.to_string())?;
+        loop {
+            tokio::select! {
+                m = wait.next() => match m {
+                    Some(Ok(m)) => got.push(m),
+                    Some(Err(e)) => return if got.is_empty() { Err(e.to_string()) } else { Ok(got) },
+                    None => return Ok(got),
+                },
+                _ = sd.wait_for(|s| *s) => return Ok(got),
+            }
+        }
+    }
+
+    fn publish_for(&self, stage: Stage, e: &Emit) -> Vec<(String, Publish)> {
+        let p = |payload: Bytes| Publish::build().payload(payload);
+        match stage {
+            Stage::Clean => vec![(
+                format!("{}.clean", self.names.prefix),
+                p(e.payload.clone())
+                    .message_id(format!("{}:clean", e.id))
+                    .header(headers::ARTICLE_ID, e.id.as_str())
+                    .header(headers::SOURCE_ID, e.source_id.as_str()),
+            )],
+            Stage::Tag => vec![(
+                format!("{}.tagged", self.names.prefix),
+                p(e.payload.clone())
+                    .message_id(format!("{}:tag", e.id))
+                    .header(headers::ARTICLE_ID, e.id.as_str())
+                    .header(headers::LANGUAGE, e.language.as_str()),
+            )],
+            Stage::Classify => e
+                .targets
+                .iter()
+                .map(|t| {
+                    (
+                        self.names.output(t),
+                        p(e.payload.clone())
+                            .message_id(format!("{}:classify:{t}", e.id))
+                            .header(headers::ARTICLE_ID, e.id.as_str())
+                            .header(headers::LANGUAGE, e.language.as_str())
+                            .header(headers::TOPICS, e.topics.as_str()),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Publish every message and await every ack (pipelined). Any failure is transient.
+async fn publish_all(js: &Context, outs: Vec<(String, Publish)>) -> Result<(), Transient> {
+    let mut pending = Vec::with_capacity(outs.len());
+    for (subject, publish) in outs {
+        match js.send_publish(subject, publish).await {
+            Ok(ack) => pending.push(ack),
+            Err(e) => return Err(Transient::broker("publishing", &e)),
+        }
+    }
+    let mut failed = None;
+    for ack in pending {
+        if let Err(e) = ack.await {
+            failed.get_or_insert(Transient::broker("publishing", &e));
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+impl Transport for JetStream {
+    type Delivery = JsDelivery;
+    const PRECHECK_AT_INTAKE: bool = true;
+    const FINISH_ON_SUBMIT: bool = true;
+
+    async fn next_batch(&self, stage: Stage, max: usize) -> Vec<JsDelivery> {
+        loop {
+            if *self.shutdown.borrow() {
+                return Vec::new();
+            }
+            let c = match self.consumer(stage).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(stage = stage.as_str(), error = %e, "consumer not available; retrying");
+                    self.pause(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let msgs = match self.pull(&c, max).await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::debug!(stage = stage.as_str(), error = %e, "pull failed");
+                    // e.g. disconnected: do not spin on a failing pull
+                    self.pause(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            let attempts = self.attempts(stage);
+            let out: Vec<JsDelivery> = msgs
+                .into_iter()
+                .filter_map(|msg| {
+                    let (delivered, seq) = msg
+                        .info()
+                        .map(|i| (i.delivered, i.stream_sequence))
+                        .unwrap_or((1, 0));
+                    // None: a redelivery of a message still being retried here
+                    let not_counted = attempts.begin(seq)?;
+                    Some(JsDelivery {
+                        msg,
+                        attempt: delivered - not_counted,
+                        seq,
+                        attempts: attempts.clone(),
+                    })
+                })
+                .collect();
+            if !out.is_empty() {
+                return out;
+            }
+        }
+    }
+
+    async fn submit(&self, raw: &RawInput) -> Result<(), Transient> {
+        let publish = Publish::build()
+            .payload(raw.bytes.clone())
+            .message_id(raw.hash.as_str())
+            .header(headers::SOURCE_ID, raw.hash.as_str())
+            .header(headers::SOURCE_PATH, raw.name.as_str())
+            .header(headers::READY_AT, raw.ready_at.to_string());
+        publish_all(&self.js, vec![(self.names.raw(), publish)]).await
+    }
+
+    async fn forward(&self, stage: Stage, input: &JsDelivery, out: &[Emit]) -> Result<(), Failure> {
+        // a message the broker would refuse is refused here, permanently: the same
+        // input makes the same message (the text is carried once; see stage::encode_clean)
+        let limit = self.max_payload.saturating_sub(HEADER_ROOM);
+        if let Some(big) = out.iter().find(|e| e.payload.len() > limit) {
+            return Err(Failure::Permanent(StageError::TooLargeForBroker {
+                stage: stage.as_str(),
+                size: big.payload.len(),
+                limit,
+            }));
+        }
+        let ready_at = input.ready_at().to_string();
+        let outs = out
+            .iter()
+            .flat_map(|e| self.publish_for(stage, e))
+            .map(|(s, p)| (s, p.header(headers::READY_AT, ready_at.as_str())))
+            .collect();
+        Ok(publish_all(&self.js, outs).await?)
+    }
+
+    async fn dead_letter(&self, record: &DeadLetter) -> Result<(), Transient> {
+        let mut body = record.to_json();
+        if body.to_string().len() + 1024 > self.max_payload {
+            // the kept payload does not fit the broker's limit: keep its head
+            if let Some(o) = body.as_object_mut() {
+                for k in ["payload", "payload_text", "payload_hex"] {
+                    o.remove(k);
+                }
+                if let Kept::Payload(b) = &record.kept {
+                    let head = &b[..b.len().min(self.max_payload / 4)];
+                    o.insert(
+                        "payload_head_text".into(),
+                        json!(String::from_utf8_lossy(head)),
+                    );
+                    o.insert("payload_truncated".into(), json!(true));
+                }
+            }
+        }
+        // the file name is part of a rejection's id: two bad files with the same
+        // bytes are two dead letters, while a re-rejection after a crash is stored once
+        let msg_id = match &record.path {
+            Some(name) if matches!(record.kept, Kept::File(_)) => {
+                format!("{}:dlq:{}:{name}", record.id, record.stage)
+            }
+            _ => format!("{}:dlq:{}", record.id, record.stage),
+        };
+        let publish = Publish::build()
+            .payload(Bytes::from(body.to_string()))
+            .message_id(msg_id)
+            .header(headers::ERROR_TYPE, record.error_type)
+            .header(headers::ORIGINAL_ID, record.id.as_str());
+        publish_all(
+            &self.js,
+            vec![(self.names.dead_letter(record.stage), publish)],
+        )
+        .await
     }
 }
 
@@ -655,21 +639,6 @@ pub async fn run(
     health.streams_ready.store(true, Ordering::SeqCst);
     tracing::info!(pipeline = %names.pipeline, out = %names.out, dlq = %names.dlq, "streams ready");
 
-    let mut workers = JoinSet::new();
-    for stage in Stage::ALL {
-        if cfg.role.runs(stage) {
-            workers.spawn(stage_worker(
-                js.clone(),
-                engine.clone(),
-                names.clone(),
-                stage,
-                cfg.clone(),
-                shutdown.clone(),
-            ));
-        }
-    }
-    health.stages_running.store(true, Ordering::SeqCst);
-
     // backlog: each stage consumer's pending count
     {
         let (js, names, every) = (
@@ -694,74 +663,30 @@ pub async fn run(
         });
     }
 
-    let mut intake_tasks = JoinSet::new();
-    if cfg.role.runs_watcher() {
-        // sidecars whose durable write a crash interrupted (see files::remove_stale_temps)
-        files::remove_stale_temps(&cfg.inbox.rejected_dir);
-        let claims = Claims::default();
-        let (tx, mut rx) = mpsc::channel::<PathBuf>(cfg.inbox.publish_window);
-        let watch_cfg = watcher::WatchConfig::from_config(&cfg);
-        intake_tasks.spawn({
-            let (claims, shutdown, running) = (
-                claims.clone(),
-                shutdown.clone(),
-                health.watcher_running.clone(),
-            );
-            async move {
-                if let Err(e) = watcher::run(watch_cfg, claims, tx, shutdown, running).await {
-                    tracing::error!(error = %e, "watcher failed");
-                }
-            }
-        });
-        let window = Arc::new(Semaphore::new(cfg.inbox.publish_window));
-        let (js, engine, names, cfg, shutdown) = (
-            js.clone(),
-            engine.clone(),
-            names.clone(),
-            cfg.clone(),
-            shutdown.clone(),
-        );
-        intake_tasks.spawn(async move {
-            let mut inflight = JoinSet::new();
-            while let Some(path) = rx.recv().await {
-                let permit = window
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("semaphore open");
-                let (js, engine, names, cfg, claims, shutdown) = (
-                    js.clone(),
-                    engine.clone(),
-                    names.clone(),
-                    cfg.clone(),
-                    claims.clone(),
-                    shutdown.clone(),
-                );
-                inflight.spawn(async move {
-                    intake(js, engine, names, cfg, claims, path, shutdown).await;
-                    drop(permit);
-                });
-                while inflight.try_join_next().is_some() {}
-            }
-            while inflight.join_next().await.is_some() {}
-        });
-    }
-
-    let mut wait = shutdown.clone();
-    let _ = wait.wait_for(|s| *s).await;
-    tracing::info!("draining in-flight work");
-    let deadline = Duration::from_secs(cfg.shutdown.drain_timeout_secs);
-    let drained = tokio::time::timeout(deadline, async {
-        while intake_tasks.join_next().await.is_some() {}
-        while let Some(Ok(mut handles)) = workers.join_next().await {
-            while handles.join_next().await.is_some() {}
-        }
-        let _ = client.flush().await;
-    })
-    .await;
-    match drained {
-        Ok(()) => tracing::info!("drained; exiting"),
-        Err(_) => tracing::warn!("drain deadline passed; unacked messages will be redelivered"),
-    }
+    let max_payload = client.server_info().max_payload;
+    let explicit = cfg.inbox.max_file_bytes != super::config::InboxConfig::default().max_file_bytes;
+    let limit = inbox_limit(cfg.inbox.max_file_bytes, explicit, max_payload)?;
+    let cfg = if limit != cfg.inbox.max_file_bytes {
+        let mut c = (*cfg).clone();
+        c.inbox.max_file_bytes = limit;
+        Arc::new(c)
+    } else {
+        cfg
+    };
+    let transport = Arc::new(JetStream::new(
+        js,
+        cfg.clone(),
+        max_payload,
+        shutdown.clone(),
+    ));
+    let pipeline = Pipeline {
+        transport,
+        engine,
+        health,
+        shutdown,
+        max_deliver: cfg.nats.max_deliver,
+    };
+    pipeline.run(cfg.clone(), cfg.inbox.publish_window).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), client.flush()).await;
     Ok(())
 }

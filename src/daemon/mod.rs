@@ -13,10 +13,13 @@
 
 pub mod config;
 pub mod embedded;
+pub mod events;
 pub mod files;
 pub mod http;
 pub mod inbox;
 pub mod jetstream;
+pub mod memory;
+pub mod pipeline;
 pub mod stage;
 pub mod watcher;
 
@@ -52,6 +55,9 @@ impl Stage {
 /// Liveness/readiness flags, read by `/readyz`.
 #[derive(Debug, Default)]
 pub struct Health {
+    /// Inputs now held in a transient retry, by stage (with the latest error): while
+    /// any is, the daemon is degraded and `/readyz` says so.
+    pub degraded: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, String)>>,
     /// Connected to NATS (always true in embedded mode).
     pub nats_connected: AtomicBool,
     /// Streams created/updated.
@@ -68,6 +74,81 @@ impl Health {
             && self.streams_ready.load(Ordering::SeqCst)
             && self.watcher_running.load(Ordering::SeqCst)
             && self.stages_running.load(Ordering::SeqCst)
+            && !self.is_degraded()
+    }
+
+    /// Whether some input is held in a transient retry.
+    pub fn is_degraded(&self) -> bool {
+        self.degraded
+            .lock()
+            .map(|d| d.values().any(|(n, _)| *n > 0))
+            .unwrap_or(false)
+    }
+
+    /// Mark `stage` degraded by `error` until the returned guard drops.
+    pub fn degrade(&self, stage: &'static str, error: &stage::Transient) -> Degraded<'_> {
+        if let Ok(mut d) = self.degraded.lock() {
+            let e = d.entry(stage).or_insert((0, String::new()));
+            e.0 += 1;
+            e.1 = format!("{}: {error}", error.error_type);
+        }
+        Degraded {
+            health: self,
+            stage,
+        }
+    }
+
+    /// The `/readyz` body: what is not ready, and why.
+    pub fn detail(&self) -> String {
+        let mut out = String::new();
+        for (flag, ok) in [
+            ("nats_connected", self.nats_connected.load(Ordering::SeqCst)),
+            ("streams_ready", self.streams_ready.load(Ordering::SeqCst)),
+            (
+                "watcher_running",
+                self.watcher_running.load(Ordering::SeqCst),
+            ),
+            ("stages_running", self.stages_running.load(Ordering::SeqCst)),
+        ] {
+            if !ok {
+                out.push_str(&format!("not ready: {flag}\n"));
+            }
+        }
+        if let Ok(d) = self.degraded.lock() {
+            for (stage, (n, why)) in d.iter().filter(|(_, (n, _))| *n > 0) {
+                out.push_str(&format!(
+                    "degraded: {stage}: {n} input(s) in transient retry; last error {}\n",
+                    inbox::escape_name(why.as_bytes())
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// A stage's input held in a transient retry; dropping it ends the degraded state.
+pub struct Degraded<'a> {
+    health: &'a Health,
+    stage: &'static str,
+}
+
+impl Degraded<'_> {
+    pub fn update(&mut self, error: &stage::Transient) {
+        if let Ok(mut d) = self.health.degraded.lock() {
+            if let Some(e) = d.get_mut(self.stage) {
+                e.1 = format!("{}: {error}", error.error_type);
+            }
+        }
+    }
+}
+
+impl Drop for Degraded<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut d) = self.health.degraded.lock() {
+            if let Some(e) = d.get_mut(self.stage) {
+                e.0 = e.0.saturating_sub(1);
+            }
+        }
     }
 }
 

@@ -42,7 +42,7 @@ pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool)
     }
 }
 
-fn send_signal(pid: u32, sig: &str) {
+pub fn send_signal(pid: u32, sig: &str) {
     let _ = Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(pid.to_string())
@@ -141,9 +141,54 @@ pub struct NatsServer {
     store: tempfile::TempDir,
     child: Option<Child>,
     log: PathBuf,
+    /// Extra lines of the `jetstream { … }` block (limits); set: started with `-c`.
+    jetstream_conf: Option<String>,
 }
 
 impl NatsServer {
+    /// A server whose `jetstream { … }` block holds `conf` too (e.g.
+    /// `max_file_store: 1MB`); change it later with [`NatsServer::reload_jetstream`].
+    pub fn start_with_jetstream(conf: &str) -> Option<NatsServer> {
+        let bin = nats_server_bin()?;
+        let store = tempfile::tempdir().expect("nats store dir");
+        let log = store.path().join("nats.log");
+        let mut s = NatsServer {
+            bin,
+            port: free_port(),
+            store,
+            child: None,
+            log,
+            jetstream_conf: Some(conf.to_string()),
+        };
+        s.spawn();
+        Some(s)
+    }
+
+    fn write_conf(&self) -> PathBuf {
+        let path = self.store.path().join("nats.conf");
+        let sd = self.store.path().join("js");
+        let text = format!(
+            "host: 127.0.0.1\nport: {}\njetstream {{\n  store_dir: {:?}\n  {}\n}}\n",
+            self.port,
+            sd.display().to_string(),
+            self.jetstream_conf.as_deref().unwrap_or("")
+        );
+        std::fs::write(&path, text).expect("nats conf");
+        path
+    }
+
+    /// Rewrite the `jetstream { … }` extras and make the running server reload them.
+    pub fn reload_jetstream(&mut self, conf: &str) {
+        self.jetstream_conf = Some(conf.to_string());
+        self.write_conf();
+        let pid = self.child.as_ref().expect("nats-server running").id();
+        send_signal(pid, "HUP");
+    }
+
+    /// The server's process id (to freeze it with SIGSTOP in a test).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
     /// Start a server; `None` means "skip this test" (no binary, not under CI).
     pub fn start() -> Option<NatsServer> {
         let bin = nats_server_bin()?;
@@ -155,6 +200,7 @@ impl NatsServer {
             store,
             child: None,
             log,
+            jetstream_conf: None,
         };
         s.spawn();
         Some(s)
@@ -171,11 +217,17 @@ impl NatsServer {
             .append(true)
             .open(&self.log)
             .expect("nats log");
-        let child = Command::new(&self.bin)
-            .args(["-js", "-a", "127.0.0.1", "-p"])
-            .arg(self.port.to_string())
-            .arg("-sd")
-            .arg(&sd)
+        let mut cmd = Command::new(&self.bin);
+        if self.jetstream_conf.is_some() {
+            let conf = self.write_conf();
+            cmd.arg("-c").arg(conf);
+        } else {
+            cmd.args(["-js", "-a", "127.0.0.1", "-p"])
+                .arg(self.port.to_string())
+                .arg("-sd")
+                .arg(&sd);
+        }
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -1,0 +1,391 @@
+//! One conformance suite for every transport behind the pipeline seam
+//! (`daemon::pipeline::Transport`): the same cases run against the in-memory
+//! transport (tokio paused time, no nats-server), the embedded transport (outbox
+//! files) and JetStream (a real nats-server on a random port).
+//!
+//! Cases, each ending with an exact count:
+//! - every input is output exactly once, nothing dead-lettered;
+//! - input that can never succeed (an empty file; a message no stage writes) is
+//!   dead-lettered once, with its payload kept, and the good inputs still pass;
+//! - a store that fails transiently (outbox not a folder, broker stream full) is
+//!   retried in place and never counted as a delivery: with `max_deliver = 1`, every
+//!   input still arrives once and nothing is dead-lettered.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::*;
+use wirefeed::daemon::config::Config;
+use wirefeed::daemon::pipeline::{DeadLetter, Pipeline, RawInput, Transport};
+use wirefeed::daemon::{embedded, jetstream, memory, Health, Stage};
+
+/// What a case needs from a transport besides the seam itself.
+trait Harness {
+    type T: Transport;
+    fn transport(&self) -> Arc<Self::T>;
+    fn outputs(&self) -> Multiset;
+    fn dead_letters(&self) -> Vec<serde_json::Value>;
+    async fn inject(&self, stage: Stage, id: &str, payload: &[u8]);
+    async fn break_store(&self);
+    async fn fix_store(&self);
+}
+
+fn builtin() -> Arc<wirefeed::engine::Engine> {
+    Arc::new(wirefeed::engine::Engine::builtin().expect("builtin engine"))
+}
+
+fn start<H: Harness>(h: &H, max_deliver: i64) -> Pipeline<H::T> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    std::mem::forget(tx); // never shut down: the test ends with the runtime
+    let p = Pipeline {
+        transport: h.transport(),
+        engine: builtin(),
+        health: Arc::new(Health::default()),
+        shutdown: rx,
+        max_deliver,
+    };
+    for stage in Stage::ALL {
+        tokio::spawn(p.clone().run_stage(stage, 2));
+    }
+    p
+}
+
+async fn submit<T: Transport>(p: &Pipeline<T>, files: &[(String, Vec<u8>)]) -> usize {
+    let mut rejected = 0;
+    for (name, bytes) in files {
+        let raw = RawInput {
+            hash: wirefeed::engine::content_hash(bytes),
+            bytes: Bytes::from(bytes.clone()),
+            name: name.clone(),
+            ready_at: 0,
+            file: None,
+        };
+        if p.intake(&raw, 1 << 20, "rejected")
+            .await
+            .expect("intake")
+            .is_some()
+        {
+            rejected += 1;
+        }
+    }
+    rejected
+}
+
+/// Wait (real time; under paused time the sleeps are instant) for `cond`.
+async fn eventually(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !cond() {
+        assert!(t0.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+async fn case_exact_outputs<H: Harness>(h: &H) {
+    let p = start(h, 5);
+    let files = articles(501, 0, 30);
+    let want = expected_outputs(&files);
+    assert_eq!(submit(&p, &files).await, 0);
+    eventually("every output", Duration::from_secs(60), || {
+        total(&h.outputs()) >= total(&want)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_same("outputs", &h.outputs(), &want);
+    assert_eq!(h.dead_letters().len(), 0, "dead letters for good input");
+}
+
+async fn case_permanent_dead_lettered_with_payload<H: Harness>(h: &H) {
+    let p = start(h, 5);
+    let files = articles(502, 0, 5);
+    let want = expected_outputs(&files);
+    // a file that can never become an article, and a tag message no stage writes
+    let mut all = files.clone();
+    all.push(("empty.txt".into(), b"   \n".to_vec()));
+    submit(&p, &all).await;
+    h.inject(
+        Stage::Tag,
+        "not-an-article",
+        b"{\"not\": \"a clean article\"}",
+    )
+    .await;
+    eventually(
+        "outputs and two dead letters",
+        Duration::from_secs(60),
+        || total(&h.outputs()) >= total(&want) && h.dead_letters().len() >= 2,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_same("outputs", &h.outputs(), &want);
+    let dl = h.dead_letters();
+    assert_eq!(dl.len(), 2, "{dl:?}");
+    let clean = dl
+        .iter()
+        .find(|d| d["stage"] == "clean")
+        .expect("clean dead letter");
+    assert_eq!(clean["error_type"], "empty", "{clean}");
+    let tag = dl
+        .iter()
+        .find(|d| d["stage"] == "tag")
+        .expect("tag dead letter");
+    assert_eq!(tag["error_type"], "decode", "{tag}");
+    assert_eq!(
+        DeadLetter::kept_bytes(tag).as_deref(),
+        Some(&b"{\"not\":\"a clean article\"}"[..]),
+        "the dead letter keeps the payload: {tag}"
+    );
+}
+
+async fn case_transient_not_counted<H: Harness>(h: &H) {
+    // one attempt allowed: a transient failure that counted would dead-letter
+    let p = start(h, 1);
+    let files = articles(503, 0, 10);
+    let want = expected_outputs(&files);
+    h.break_store().await;
+    assert_eq!(submit(&p, &files).await, 0);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        total(&h.outputs()) < total(&want),
+        "the store was broken, yet every output arrived"
+    );
+    assert!(p.health.is_degraded(), "degraded while the store fails");
+    h.fix_store().await;
+    eventually(
+        "every output after the fix",
+        Duration::from_secs(90),
+        || total(&h.outputs()) >= total(&want),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_same("outputs", &h.outputs(), &want);
+    assert_eq!(
+        h.dead_letters().len(),
+        0,
+        "a transient failure was dead-lettered"
+    );
+    eventually("not degraded", Duration::from_secs(10), || {
+        !p.health.is_degraded()
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------
+// memory
+
+struct Mem(Arc<memory::Memory>);
+
+impl Harness for Mem {
+    type T = memory::Memory;
+    fn transport(&self) -> Arc<memory::Memory> {
+        self.0.clone()
+    }
+    fn outputs(&self) -> Multiset {
+        let mut m = Multiset::new();
+        for (t, id, _) in self.0.outputs.lock().unwrap().iter() {
+            *m.entry((t.clone(), id.clone())).or_default() += 1;
+        }
+        m
+    }
+    fn dead_letters(&self) -> Vec<serde_json::Value> {
+        self.0.dead_letters.lock().unwrap().clone()
+    }
+    async fn inject(&self, stage: Stage, id: &str, payload: &[u8]) {
+        self.0.inject(stage, id, payload);
+    }
+    async fn break_store(&self) {
+        self.0.fail_next(usize::MAX);
+    }
+    async fn fix_store(&self) {
+        self.0.fail_next(0);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn memory_exact_outputs() {
+    case_exact_outputs(&Mem(Default::default())).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn memory_permanent_dead_lettered_with_payload() {
+    case_permanent_dead_lettered_with_payload(&Mem(Default::default())).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn memory_transient_not_counted() {
+    case_transient_not_counted(&Mem(Default::default())).await;
+}
+
+// ---------------------------------------------------------------------------------
+// embedded
+
+struct Emb {
+    t: Arc<embedded::Embedded>,
+    dir: tempfile::TempDir,
+}
+
+impl Emb {
+    fn new() -> Emb {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Arc::new(embedded::Embedded::new(dir.path().join("outbox"), 64));
+        Emb { t, dir }
+    }
+    fn outbox(&self) -> std::path::PathBuf {
+        self.dir.path().join("outbox")
+    }
+}
+
+impl Harness for Emb {
+    type T = embedded::Embedded;
+    fn transport(&self) -> Arc<embedded::Embedded> {
+        self.t.clone()
+    }
+    fn outputs(&self) -> Multiset {
+        outbox_multiset(&self.outbox()).0
+    }
+    fn dead_letters(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        for stage in ["clean", "tag", "classify"] {
+            let dir = self.outbox().join("_dlq").join(stage);
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let text = std::fs::read(e.path()).unwrap();
+                out.push(serde_json::from_slice(&text).unwrap());
+            }
+        }
+        out
+    }
+    async fn inject(&self, stage: Stage, id: &str, payload: &[u8]) {
+        self.t.inject(stage, id, payload).await;
+    }
+    async fn break_store(&self) {
+        // a regular file where the outbox should be: every write fails (even as root)
+        let _ = std::fs::remove_dir_all(self.outbox());
+        std::fs::write(self.outbox(), b"not a folder").unwrap();
+    }
+    async fn fix_store(&self) {
+        std::fs::remove_file(self.outbox()).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_exact_outputs() {
+    case_exact_outputs(&Emb::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_permanent_dead_lettered_with_payload() {
+    case_permanent_dead_lettered_with_payload(&Emb::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_transient_not_counted() {
+    case_transient_not_counted(&Emb::new()).await;
+}
+
+// ---------------------------------------------------------------------------------
+// JetStream (a real nats-server)
+
+struct Js {
+    nats: NatsServer,
+    t: Arc<jetstream::JetStream>,
+    js: async_nats::jetstream::Context,
+}
+
+impl Js {
+    async fn new() -> Option<Js> {
+        // the harness's helpers block on their own runtime: start it off this one
+        let nats = std::thread::spawn(NatsServer::start).join().unwrap()?;
+        let mut cfg = Config::default();
+        cfg.nats.url = nats.url();
+        cfg.nats.ack_wait_secs = 2;
+        let client = async_nats::connect(nats.url()).await.unwrap();
+        let js = async_nats::jetstream::new(client.clone());
+        let names = jetstream::Names::new(&cfg.nats);
+        jetstream::ensure_streams(&js, &cfg.nats, &names)
+            .await
+            .unwrap();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        std::mem::forget(tx);
+        let max_payload = client.server_info().max_payload;
+        let t = Arc::new(jetstream::JetStream::new(
+            js.clone(),
+            Arc::new(cfg),
+            max_payload,
+            rx,
+        ));
+        Some(Js { nats, t, js })
+    }
+    fn stream(&self, name: &str) -> Vec<StoredMsg> {
+        let url = self.nats.url();
+        std::thread::scope(|s| s.spawn(|| read_stream(&url, name)).join().unwrap())
+    }
+    async fn out_limit(&self, max_bytes: i64) {
+        let mut s = self.js.get_stream("WIREFEED_OUT").await.unwrap();
+        let mut c = s.info().await.unwrap().config.clone();
+        c.max_bytes = max_bytes;
+        c.discard = async_nats::jetstream::stream::DiscardPolicy::New;
+        self.js.update_stream(c).await.unwrap();
+    }
+}
+
+impl Harness for Js {
+    type T = jetstream::JetStream;
+    fn transport(&self) -> Arc<jetstream::JetStream> {
+        self.t.clone()
+    }
+    fn outputs(&self) -> Multiset {
+        outputs_multiset(&self.stream("WIREFEED_OUT"), "wire")
+    }
+    fn dead_letters(&self) -> Vec<serde_json::Value> {
+        self.stream("WIREFEED_DLQ")
+            .iter()
+            .map(|m| serde_json::from_slice(&m.payload).unwrap())
+            .collect()
+    }
+    async fn inject(&self, _stage: Stage, id: &str, payload: &[u8]) {
+        self.js
+            .send_publish(
+                "wire.clean",
+                async_nats::jetstream::context::Publish::build()
+                    .payload(Bytes::copy_from_slice(payload))
+                    .message_id(format!("{id}:clean")),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    async fn break_store(&self) {
+        self.out_limit(1).await;
+    }
+    async fn fix_store(&self) {
+        self.out_limit(-1).await;
+    }
+}
+
+macro_rules! js_or_skip {
+    () => {
+        match Js::new().await {
+            Some(j) => j,
+            None => return,
+        }
+    };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_exact_outputs() {
+    case_exact_outputs(&js_or_skip!()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_permanent_dead_lettered_with_payload() {
+    case_permanent_dead_lettered_with_payload(&js_or_skip!()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_transient_not_counted() {
+    case_transient_not_counted(&js_or_skip!()).await;
+}
