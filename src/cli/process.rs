@@ -55,6 +55,11 @@ pub struct ProcessArgs {
     /// With --cluster: story settings replacing the shipped data/stories.toml.
     #[arg(long, value_name = "FILE", requires = "cluster")]
     pub stories_config: Option<PathBuf>,
+    /// With --cluster: keep the story window in this append-only log (fsynced per
+    /// article, replayed at start, compacted to the window), so successive runs (or a
+    /// run after a kill) continue the same stories.
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub stories_state: Option<PathBuf>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -135,7 +140,10 @@ pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut stories = match args.cluster {
-        true => Some(super::stories::Batch::new(args.stories_config.as_deref())?),
+        true => Some(super::stories::Batch::new(
+            args.stories_config.as_deref(),
+            args.stories_state.as_deref(),
+        )?),
         false => None,
     };
     let mut error_sink: Box<dyn Write> = match (&args.errors, &args.out) {
@@ -171,7 +179,7 @@ pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
                     ok_files += 1;
                     articles += list.len();
                     for c in &list {
-                        let tag = stories.as_mut().map(|b| b.observe(c, path));
+                        let tag = stories.as_mut().map(|b| b.observe(c, path)).transpose()?;
                         write_article(args, &mut out, path, c, tag.as_ref())?;
                     }
                 }

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::engine::stories::{time, StorySettings, StoryState, StoryTag};
+use crate::engine::stories::{time, Observation, StorySettings, StoryState, StoryTag};
 use crate::model::ClassifiedArticle;
+use crate::story_store::{self, LogStore, StoryStore};
 
 /// Read story settings from FILE, or the shipped ones.
 pub fn settings(file: Option<&Path>) -> Result<StorySettings> {
@@ -31,21 +32,46 @@ pub struct Batch {
     /// Article id → input path (for the table).
     pub paths: BTreeMap<String, PathBuf>,
     pub alerts: usize,
+    /// The durable log (`--stories-state`), when given.
+    pub log: Option<LogStore>,
+    /// Observations replayed from it at start.
+    pub replayed: usize,
 }
 
 impl Batch {
-    pub fn new(config: Option<&Path>) -> Result<Batch> {
+    pub fn new(config: Option<&Path>, state_log: Option<&Path>) -> Result<Batch> {
+        let settings = settings(config)?;
+        let (state, log, replayed) = match state_log {
+            None => (StoryState::new(), None, 0),
+            Some(p) => {
+                let mut log = LogStore::open(p, &settings)
+                    .with_context(|| format!("opening {}", p.display()))?;
+                let (state, n) = story_store::restore(&mut log, &settings)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                (state, Some(log), n)
+            }
+        };
         Ok(Batch {
-            settings: settings(config)?,
-            state: StoryState::new(),
+            settings,
+            state,
             groups: BTreeMap::new(),
             paths: BTreeMap::new(),
             alerts: 0,
+            log,
+            replayed,
         })
     }
 
-    pub fn observe(&mut self, c: &ClassifiedArticle, path: &Path) -> StoryTag {
-        let o = self.state.observe(&self.settings, c, None);
+    /// Observe one article: recorded durably (with `--stories-state`) before the
+    /// caller writes its outputs.
+    pub fn observe(&mut self, c: &ClassifiedArticle, path: &Path) -> Result<StoryTag> {
+        let ob = Observation::of(&self.settings, c, None);
+        if let Some(log) = &mut self.log {
+            if !self.state.has_seen(&ob.article_id) {
+                log.record(&ob).context("writing the story state log")?;
+            }
+        }
+        let o = self.state.apply(&self.settings, &ob);
         self.paths
             .insert(c.tagged.article.id.clone(), path.to_path_buf());
         if let Some(d) = o.tag.duplicate_of() {
@@ -55,7 +81,7 @@ impl Batch {
                 .push(c.tagged.article.id.clone());
         }
         self.alerts += o.alerts.len();
-        o.tag
+        Ok(o.tag)
     }
 
     fn path(&self, id: &str) -> String {
