@@ -4,7 +4,6 @@
 //! tests/stories/ are invented text written for these tests.
 
 #[path = "common/gen.rs"]
-#[allow(dead_code)]
 mod gen;
 
 use std::collections::BTreeMap;

@@ -847,6 +847,32 @@ pub fn extension_fields(tag: &StoryTag) -> serde_json::Value {
     })
 }
 
+/// Add the story fields to a ninjs document's extension object (see
+/// [`crate::ninjs::extension`]); a document without one is left alone.
+pub fn annotate(doc: &mut serde_json::Value, tag: &StoryTag) {
+    let Some(descs) = doc.get_mut("descriptions").and_then(|d| d.as_array_mut()) else {
+        return;
+    };
+    for d in descs {
+        if d.get("role").and_then(|r| r.as_str()) != Some(crate::ninjs::EXTENSION_ROLE) {
+            continue;
+        }
+        let Some(mut ext) = d
+            .get("value")
+            .and_then(|v| v.as_str())
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        else {
+            continue;
+        };
+        if let (Some(obj), serde_json::Value::Object(add)) =
+            (ext.as_object_mut(), extension_fields(tag))
+        {
+            obj.extend(add);
+        }
+        d["value"] = serde_json::Value::String(ext.to_string());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -942,31 +968,5 @@ mod tests {
     fn cluster_ids_are_stable() {
         assert_eq!(cluster_id("t", "a"), cluster_id("t", "a"));
         assert_ne!(cluster_id("t", "a"), cluster_id("t", "b"));
-    }
-}
-
-/// Add the story fields to a ninjs document's extension object (see
-/// [`crate::ninjs::extension`]); a document without one is left alone.
-pub fn annotate(doc: &mut serde_json::Value, tag: &StoryTag) {
-    let Some(descs) = doc.get_mut("descriptions").and_then(|d| d.as_array_mut()) else {
-        return;
-    };
-    for d in descs {
-        if d.get("role").and_then(|r| r.as_str()) != Some(crate::ninjs::EXTENSION_ROLE) {
-            continue;
-        }
-        let Some(mut ext) = d
-            .get("value")
-            .and_then(|v| v.as_str())
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-        else {
-            continue;
-        };
-        if let (Some(obj), serde_json::Value::Object(add)) =
-            (ext.as_object_mut(), extension_fields(tag))
-        {
-            obj.extend(add);
-        }
-        d["value"] = serde_json::Value::String(ext.to_string());
     }
 }
