@@ -15,3 +15,4 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod ninjs;
+pub mod story_store;

@@ -6,6 +6,7 @@ pub mod eval_figures;
 pub mod eval_headlines;
 pub mod process;
 pub mod run;
+pub mod stories;
 
 use std::io::Write as _;
 use std::path::PathBuf;

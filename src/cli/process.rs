@@ -49,6 +49,23 @@ pub struct ProcessArgs {
     /// Reject inputs larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = crate::engine::DEFAULT_MAX_INPUT_BYTES)]
     pub max_bytes: usize,
+    /// Recognise republished copies and cluster reports of the same event across the
+    /// batch (in input order); each document's extension object carries
+    /// `duplicate_of` and `cluster`, and the stories table is printed on stderr.
+    #[arg(long)]
+    pub cluster: bool,
+    /// With --cluster: write each story as DIR/<topic>/<cluster-id>.json (the layout of
+    /// the daemon's outbox/stories/).
+    #[arg(long, value_name = "DIR", requires = "cluster")]
+    pub stories_out: Option<PathBuf>,
+    /// With --cluster: story settings replacing the shipped data/stories.toml.
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub stories_config: Option<PathBuf>,
+    /// With --cluster: keep the story window in this append-only log (fsynced per
+    /// article, replayed at start, compacted to the window), so successive runs (or a
+    /// run after a kill) continue the same stories.
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub stories_state: Option<PathBuf>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -128,6 +145,13 @@ pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
     if let Some(dir) = &args.out {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    let mut stories = match args.cluster {
+        true => Some(super::stories::Batch::new(
+            args.stories_config.as_deref(),
+            args.stories_state.as_deref(),
+        )?),
+        false => None,
+    };
     let mut error_sink: Box<dyn Write> = match (&args.errors, &args.out) {
         (Some(f), _) => Box::new(open_append(f)?),
         (None, Some(dir)) => Box::new(open_append(&dir.join("errors.jsonl"))?),
@@ -162,10 +186,15 @@ pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
                     ok_files += 1;
                     articles += list.len();
                     for c in &list {
+                        let tag = stories.as_mut().map(|b| b.observe(c, path)).transpose()?;
                         if args.digest {
-                            digest_lines.push(serde_json::to_string(&ninjs::to_ninjs(c, VERSION))?);
+                            let mut doc = ninjs::to_ninjs(c, VERSION);
+                            if let Some(tag) = &tag {
+                                crate::engine::stories::annotate(&mut doc, tag);
+                            }
+                            digest_lines.push(serde_json::to_string(&doc)?);
                         } else {
-                            write_article(args, &mut out, path, c)?;
+                            write_article(args, &mut out, path, c, tag.as_ref())?;
                         }
                     }
                 }
@@ -194,6 +223,13 @@ pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
     out.flush()?;
     progress.finish_and_clear();
     eprintln!("{ok_files} file(s) processed, {articles} article(s), {failed} failed");
+    if let Some(b) = &stories {
+        let mut err = io::stderr().lock();
+        b.write_table(&mut err)?;
+        if let Some(dir) = &args.stories_out {
+            b.write_stories(dir)?;
+        }
+    }
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -226,8 +262,12 @@ fn write_article(
     out: &mut impl Write,
     path: &Path,
     c: &ClassifiedArticle,
+    tag: Option<&crate::engine::stories::StoryTag>,
 ) -> Result<()> {
-    let doc = ninjs::to_ninjs(c, VERSION);
+    let mut doc = ninjs::to_ninjs(c, VERSION);
+    if let Some(tag) = tag {
+        crate::engine::stories::annotate(&mut doc, tag);
+    }
     if let Some(dir) = &args.out {
         let file = dir.join(format!("{}.json", c.tagged.article.id));
         let text = if args.pretty {
@@ -239,6 +279,9 @@ fn write_article(
     }
     if args.explain {
         write!(out, "{}", explain(path, c))?;
+        if let Some(tag) = tag {
+            write!(out, "{}", super::stories::explain_tag(tag))?;
+        }
     } else if args.out.is_none() {
         serde_json::to_writer(&mut *out, &doc)?;
         writeln!(out)?;

@@ -18,6 +18,7 @@ pub mod formats;
 pub mod lang;
 pub mod language;
 pub mod normalize;
+pub mod stories;
 pub mod terms;
 pub mod text;
 

@@ -1,0 +1,972 @@
+//! Stories: republished copies (duplicates) and reports of the same event (clusters).
+//!
+//! Pure and deterministic like the rest of the engine: no clock (the caller passes the
+//! arrival time), no IO (the state is a plain serialisable struct that a
+//! [store](crate::daemon) persists), no randomness (the sketch hash is fixed). The same
+//! articles in the same order always give the same duplicates, clusters and ids.
+//!
+//! * **Duplicates**: a MinHash [`sketch::Sketch`] of the body's word shingles. A copy is
+//!   recognised whatever its boilerplate, site-name suffix (the headline is not
+//!   sketched), line breaks or a trimmed or added paragraph; it carries
+//!   `duplicate_of`, the first article of its group, and joins that article's clusters.
+//! * **Clusters**: per matched topic, an article joins the cluster of the best-matching
+//!   member within the window when they share at least `min_shared` *key* entities
+//!   (gazetteer ids, so languages meet) outside the topic's background, with a shared
+//!   weight of at least `min_shared_weight` (two places alone are not an event) and a
+//!   weighted overlap of at least `threshold`, both have a time (stated, or the arrival
+//!   time in the daemon) and the times are within the window, and no
+//!   figure of the same kind differs by more than `figure_ratio`. Otherwise it starts a
+//!   cluster. Every decision says what it matched on, with the score.
+
+pub mod sketch;
+pub mod time;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DataError;
+use crate::model::{ClassifiedArticle, EntityKind, FigureCategory};
+use sketch::Sketch;
+
+/// The shipped settings (`data/stories.toml`).
+pub const BUILTIN_SETTINGS: &str = include_str!("../../../data/stories.toml");
+
+/// Duplicate detection settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DuplicateSettings {
+    pub shingle_words: usize,
+    pub min_shingles: usize,
+    pub jaccard: f64,
+    pub containment: f64,
+    pub containment_jaccard: f64,
+}
+
+impl Default for DuplicateSettings {
+    fn default() -> Self {
+        DuplicateSettings {
+            shingle_words: 3,
+            min_shingles: 8,
+            jaccard: 0.5,
+            containment: 0.85,
+            containment_jaccard: 0.2,
+        }
+    }
+}
+
+/// Weight of each entity kind in the overlap score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KindWeights {
+    pub person: f64,
+    pub organisation: f64,
+    pub place: f64,
+}
+
+impl Default for KindWeights {
+    fn default() -> Self {
+        KindWeights {
+            person: 1.0,
+            organisation: 0.8,
+            place: 0.6,
+        }
+    }
+}
+
+impl KindWeights {
+    fn of(&self, k: EntityKind) -> f64 {
+        match k {
+            EntityKind::Person => self.person,
+            EntityKind::Organisation => self.organisation,
+            EntityKind::Place => self.place,
+        }
+    }
+}
+
+/// Event cluster settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterSettings {
+    pub key_min_body: u32,
+    pub min_shared: usize,
+    pub min_shared_weight: f64,
+    pub threshold: f64,
+    pub figure_ratio: f64,
+    pub weights: KindWeights,
+    /// Topic id (or `*`) → entity ids that are never evidence.
+    pub background: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            key_min_body: 2,
+            min_shared: 2,
+            min_shared_weight: 1.4,
+            threshold: 0.5,
+            figure_ratio: 5.0,
+            weights: KindWeights::default(),
+            background: BTreeMap::new(),
+        }
+    }
+}
+
+/// Breaking-alert thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertSettings {
+    pub articles: u32,
+    pub sources: u32,
+    pub within_minutes: u64,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            articles: 5,
+            sources: 3,
+            within_minutes: 60,
+        }
+    }
+}
+
+/// All story settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorySettings {
+    pub window_hours: u64,
+    pub duplicates: DuplicateSettings,
+    pub clusters: ClusterSettings,
+    pub alerts: AlertSettings,
+}
+
+impl Default for StorySettings {
+    fn default() -> Self {
+        StorySettings {
+            window_hours: 72,
+            duplicates: DuplicateSettings::default(),
+            clusters: ClusterSettings::default(),
+            alerts: AlertSettings::default(),
+        }
+    }
+}
+
+impl StorySettings {
+    /// The shipped settings.
+    pub fn builtin() -> StorySettings {
+        StorySettings::parse("data/stories.toml", BUILTIN_SETTINGS).expect("shipped settings parse")
+    }
+
+    /// Settings from a TOML file's text; errors at file:line:column.
+    pub fn parse(name: &str, text: &str) -> Result<StorySettings, DataError> {
+        crate::data::DataFile {
+            name: name.to_string(),
+            text: text.to_string(),
+        }
+        .parse()
+    }
+
+    fn window_secs(&self) -> i64 {
+        self.window_hours as i64 * 3600
+    }
+
+    fn is_background(&self, topic: &str, id: &str) -> bool {
+        [topic, "*"].iter().any(|t| {
+            self.clusters
+                .background
+                .get(*t)
+                .is_some_and(|l| l.iter().any(|e| e == id))
+        })
+    }
+}
+
+/// Why an article is (or is not) a copy of an earlier one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateMatch {
+    /// The first article of the group.
+    pub duplicate_of: String,
+    /// The article whose sketch matched (the group's first or another copy).
+    pub matched: String,
+    pub jaccard: f64,
+    pub containment: f64,
+}
+
+/// One topic's cluster decision for an article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterDecision {
+    pub topic: String,
+    /// Cluster id (`<topic>-<12 hex>`), stable: derived from the first article's id.
+    pub id: String,
+    /// `new` (started the cluster), `duplicate` (a copy of a member), `entities`.
+    pub via: String,
+    /// The member that matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// Weighted entity overlap with that member (0–1).
+    pub score: f64,
+    /// Key entities shared with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<String>,
+    /// The article's key entities (outside the topic's background).
+    pub keys: Vec<String>,
+    /// Hours between the two stated times, when both are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_apart: Option<f64>,
+    /// Figures compared (`killed 160~164`), when both report the same kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<String>,
+    /// The best candidates turned down, with the reason (at most three).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<String>,
+}
+
+/// What the story state said about one article: the extension object's additions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoryTag {
+    pub article_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<DuplicateMatch>,
+    pub clusters: Vec<ClusterDecision>,
+}
+
+impl StoryTag {
+    /// `duplicate_of`, when the article is a copy.
+    pub fn duplicate_of(&self) -> Option<&str> {
+        self.duplicate.as_ref().map(|d| d.duplicate_of.as_str())
+    }
+}
+
+/// A breaking alert: published once per story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub topic: String,
+    pub story: String,
+    pub headline: Option<String>,
+    pub articles: u32,
+    pub sources: u32,
+    pub within_minutes: u64,
+}
+
+/// The largest figure of one kind reported in a story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryFigure {
+    pub value: u64,
+    pub text: String,
+    pub article: String,
+}
+
+/// What the state remembers of one article of a cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub article: String,
+    pub keys: Vec<(String, EntityKind)>,
+    pub figures: BTreeMap<String, u64>,
+    pub time: Option<i64>,
+    pub source: Option<String>,
+    #[serde(default)]
+    pub duplicate: bool,
+}
+
+/// One story (event cluster): the current row of the stories table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    pub id: String,
+    pub topic: String,
+    pub headline: Option<String>,
+    pub headline_language: Option<String>,
+    pub articles: u32,
+    pub duplicates: u32,
+    pub sources: BTreeSet<String>,
+    pub languages: BTreeSet<String>,
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    pub figures: BTreeMap<String, StoryFigure>,
+    pub members: Vec<Member>,
+    pub alerted: bool,
+    /// Latest arrival time of a member (expiry).
+    #[serde(default)]
+    pub last_arrival: Option<i64>,
+    /// Number of changes (1 when created).
+    pub version: u64,
+}
+
+impl Story {
+    /// The JSON row of the stories table (`outbox/stories/<topic>/<id>.json`).
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "topic": self.topic,
+            "headline": self.headline,
+            "headline_language": self.headline_language,
+            "articles": self.articles,
+            "duplicates": self.duplicates,
+            "sources": self.sources,
+            "languages": self.languages,
+            "first_seen": self.first_seen.map(time::format_iso),
+            "last_seen": self.last_seen.map(time::format_iso),
+            "figures": self.figures,
+            "article_ids": self.members.iter().map(|m| &m.article).collect::<Vec<_>>(),
+            "alerted": self.alerted,
+            "version": self.version,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SketchEntry {
+    article: String,
+    group: String,
+    sketch: Sketch,
+    time: Option<i64>,
+    /// Cluster ids of the article, per topic.
+    clusters: Vec<(String, String)>,
+}
+
+/// An entity of an observed article: id, kind, mention counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservedEntity {
+    pub id: String,
+    pub kind: EntityKind,
+    pub headline: u32,
+    pub body: u32,
+}
+
+/// What the story state needs of one article: small, serialisable, and enough to
+/// replay the state exactly (the durable log stores these).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub article_id: String,
+    /// Stated time, else the arrival time (Unix seconds): what clusters compare.
+    pub time: Option<i64>,
+    /// Arrival time (the daemon's clock): what drives expiry. `None` in a batch, which
+    /// has no clock and so forgets nothing.
+    #[serde(default)]
+    pub arrival: Option<i64>,
+    pub headline: Option<String>,
+    pub language: String,
+    pub source: Option<String>,
+    pub topics: Vec<String>,
+    pub entities: Vec<ObservedEntity>,
+    /// Largest stated figure per kind: value and text.
+    pub figures: BTreeMap<String, (u64, String)>,
+    pub sketch: Option<Sketch>,
+}
+
+impl Observation {
+    pub fn of(settings: &StorySettings, c: &ClassifiedArticle, arrival: Option<i64>) -> Self {
+        let a = &c.tagged.article;
+        let mut figures: BTreeMap<String, (u64, String)> = BTreeMap::new();
+        for f in &c.tagged.figures {
+            if let Some(v) = f.quantity.value {
+                let k = category_name(f.category).to_string();
+                if figures.get(&k).is_none_or(|(old, _)| v > *old) {
+                    figures.insert(k, (v, f.quantity.text.clone()));
+                }
+            }
+        }
+        let d = &settings.duplicates;
+        Observation {
+            article_id: a.id.clone(),
+            time: a.published.as_deref().and_then(time::parse_iso).or(arrival),
+            arrival,
+            headline: a.headline.clone(),
+            language: c.tagged.language.code.clone(),
+            source: source_of(c),
+            topics: c.topics().into_iter().map(str::to_string).collect(),
+            entities: c
+                .tagged
+                .entities
+                .iter()
+                .map(|e| ObservedEntity {
+                    id: e.id.clone(),
+                    kind: e.kind,
+                    headline: e.headline_count,
+                    body: e.body_count,
+                })
+                .collect(),
+            figures,
+            sketch: Sketch::of(&a.body_match, d.shingle_words, d.min_shingles),
+        }
+    }
+}
+
+/// Everything the story window holds. Plain data: serialise it to persist it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoryState {
+    /// The latest arrival time seen, which drives expiry (stated times do not: a
+    /// late article about an old event must not wipe the window).
+    pub now: Option<i64>,
+    stories: BTreeMap<String, Story>,
+    /// Creation order of the stories (ties between equal scores go to the oldest).
+    order: Vec<String>,
+    sketches: Vec<SketchEntry>,
+    /// Articles in the window, with their time and tag (replays are not counted twice).
+    seen: BTreeMap<String, (Option<i64>, StoryTag)>,
+    #[serde(skip)]
+    bands: HashMap<u64, Vec<usize>>,
+}
+
+/// The result of observing one article.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    pub tag: StoryTag,
+    /// Ids of the stories that changed (created or grown).
+    pub changed: Vec<String>,
+    pub alerts: Vec<Alert>,
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn category_name(c: FigureCategory) -> &'static str {
+    match c {
+        FigureCategory::Killed => "killed",
+        FigureCategory::Injured => "injured",
+        FigureCategory::Arrested => "arrested",
+        FigureCategory::Displaced => "displaced",
+    }
+}
+
+/// The source an article is counted under: its publisher, else its first agency credit.
+pub fn source_of(c: &ClassifiedArticle) -> Option<String> {
+    let a = &c.tagged.article;
+    a.publisher
+        .clone()
+        .or_else(|| a.credits.first().map(|cr| cr.name.clone()))
+}
+
+impl StoryState {
+    pub fn new() -> StoryState {
+        StoryState::default()
+    }
+
+    /// The stories, in creation order.
+    pub fn stories(&self) -> impl Iterator<Item = &Story> {
+        self.order.iter().filter_map(|id| self.stories.get(id))
+    }
+
+    pub fn story(&self, id: &str) -> Option<&Story> {
+        self.stories.get(id)
+    }
+
+    /// Put a story in (from a shared store); replaces the one with its id.
+    pub fn upsert(&mut self, story: Story) {
+        if !self.stories.contains_key(&story.id) {
+            self.order.push(story.id.clone());
+        }
+        self.stories.insert(story.id.clone(), story);
+    }
+
+    /// Number of duplicate sketches held.
+    pub fn sketch_count(&self) -> usize {
+        self.sketches.len()
+    }
+
+    fn rebuild_bands(&mut self) {
+        self.bands.clear();
+        for (i, e) in self.sketches.iter().enumerate() {
+            for k in e.sketch.band_keys() {
+                self.bands.entry(k).or_default().push(i);
+            }
+        }
+    }
+
+    /// Forget stories and sketches older than the window before `now`.
+    pub fn expire(&mut self, settings: &StorySettings) {
+        let Some(now) = self.now else { return };
+        let limit = now - settings.window_secs();
+        let before = self.sketches.len();
+        self.sketches.retain(|e| e.time.is_none_or(|t| t >= limit));
+        if self.sketches.len() != before || self.bands.is_empty() {
+            self.rebuild_bands();
+        }
+        self.seen.retain(|_, (t, _)| t.is_none_or(|t| t >= limit));
+        let stories = &mut self.stories;
+        stories.retain(|_, s| s.last_arrival.is_none_or(|t| t >= limit));
+        self.order.retain(|id| stories.contains_key(id));
+    }
+
+    /// Observe one classified article. `arrival` (Unix seconds) stands in for the
+    /// article's time when it states none; `None` in a batch with no clock.
+    pub fn observe(
+        &mut self,
+        settings: &StorySettings,
+        c: &ClassifiedArticle,
+        arrival: Option<i64>,
+    ) -> Observed {
+        self.apply(settings, &Observation::of(settings, c, arrival))
+    }
+
+    /// Whether the window already holds this article (a replay or a redelivery).
+    pub fn has_seen(&self, article_id: &str) -> bool {
+        self.seen.contains_key(article_id)
+    }
+
+    /// Apply one observation (the same result whether live or replayed from a log).
+    /// An article already in the window is not counted twice: its tag is returned
+    /// again with no change.
+    pub fn apply(&mut self, settings: &StorySettings, ob: &Observation) -> Observed {
+        if let Some(tag) = self.seen.get(&ob.article_id) {
+            return Observed {
+                tag: tag.1.clone(),
+                ..Observed::default()
+            };
+        }
+        let time = ob.time;
+        if let Some(t) = ob.arrival {
+            self.now = Some(self.now.map_or(t, |n| n.max(t)));
+        }
+        if self.bands.is_empty() && !self.sketches.is_empty() {
+            self.rebuild_bands();
+        }
+        self.expire(settings);
+        let mut out = Observed {
+            tag: StoryTag {
+                article_id: ob.article_id.clone(),
+                ..StoryTag::default()
+            },
+            ..Observed::default()
+        };
+        // Duplicates.
+        let d = &settings.duplicates;
+        let sketch = ob.sketch.clone();
+        let mut original: Option<usize> = None;
+        if let Some(s) = &sketch {
+            let mut cands: Vec<usize> = s
+                .band_keys()
+                .iter()
+                .filter_map(|k| self.bands.get(k))
+                .flatten()
+                .copied()
+                .collect();
+            cands.sort_unstable();
+            cands.dedup();
+            let mut best: Option<(usize, f64, f64)> = None;
+            for i in cands {
+                let e = &self.sketches[i];
+                let j = s.jaccard(&e.sketch);
+                let ct = s.containment(&e.sketch);
+                let is_copy = j >= d.jaccard || (ct >= d.containment && j >= d.containment_jaccard);
+                if is_copy && best.is_none_or(|(_, bj, _)| j > bj) {
+                    best = Some((i, j, ct));
+                }
+            }
+            if let Some((i, j, ct)) = best {
+                let e = &self.sketches[i];
+                original = Some(i);
+                out.tag.duplicate = Some(DuplicateMatch {
+                    duplicate_of: e.group.clone(),
+                    matched: e.article.clone(),
+                    jaccard: round3(j),
+                    containment: round3(ct),
+                });
+            }
+        }
+        // Clusters, per matched topic.
+        let source = ob.source.clone();
+        let language = ob.language.clone();
+        let figures = &ob.figures;
+        let cs = &settings.clusters;
+        let mut my_clusters = Vec::new();
+        for topic in ob.topics.iter().map(String::as_str) {
+            let keys: Vec<(String, EntityKind)> = ob
+                .entities
+                .iter()
+                .filter(|e| e.headline > 0 || e.body >= cs.key_min_body)
+                .filter(|e| !settings.is_background(topic, &e.id))
+                .map(|e| (e.id.clone(), e.kind))
+                .collect();
+            let member = Member {
+                article: ob.article_id.clone(),
+                keys: keys.clone(),
+                figures: figures.iter().map(|(k, (v, _))| (k.clone(), *v)).collect(),
+                time,
+                source: source.clone(),
+                duplicate: out.tag.duplicate.is_some(),
+            };
+            let key_names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+            // A copy joins its original's cluster in this topic.
+            let via_dup = original.and_then(|i| {
+                let e = &self.sketches[i];
+                e.clusters
+                    .iter()
+                    .find(|(t, _)| t == topic)
+                    .map(|(_, id)| (id.clone(), e.article.clone()))
+            });
+            let decision =
+                if let Some((id, m)) = via_dup.filter(|(id, _)| self.stories.contains_key(id)) {
+                    ClusterDecision {
+                        topic: topic.to_string(),
+                        id,
+                        via: "duplicate".into(),
+                        member: Some(m),
+                        score: out.tag.duplicate.as_ref().map_or(0.0, |d| d.jaccard),
+                        shared: Vec::new(),
+                        keys: key_names,
+                        hours_apart: None,
+                        figures: Vec::new(),
+                        rejected: Vec::new(),
+                    }
+                } else {
+                    self.best_cluster(settings, topic, &member, key_names)
+                };
+            let id = decision.id.clone();
+            let story = self.stories.entry(id.clone()).or_insert_with(|| Story {
+                id: id.clone(),
+                topic: topic.to_string(),
+                headline: None,
+                headline_language: None,
+                articles: 0,
+                duplicates: 0,
+                sources: BTreeSet::new(),
+                languages: BTreeSet::new(),
+                first_seen: None,
+                last_seen: None,
+                figures: BTreeMap::new(),
+                members: Vec::new(),
+                alerted: false,
+                last_arrival: None,
+                version: 0,
+            });
+            if story.version == 0 {
+                self.order.push(id.clone());
+            }
+            story.version += 1;
+            story.articles += 1;
+            if member.duplicate {
+                story.duplicates += 1;
+            }
+            if story.headline.is_none() {
+                story.headline = ob.headline.clone();
+                story.headline_language = ob.headline.as_ref().map(|_| language.clone());
+            }
+            if let Some(s) = &source {
+                story.sources.insert(s.clone());
+            }
+            if language != "und" {
+                story.languages.insert(language.clone());
+            }
+            if let Some(t) = ob.arrival {
+                story.last_arrival = Some(story.last_arrival.map_or(t, |l| l.max(t)));
+            }
+            if let Some(t) = time {
+                story.first_seen = Some(story.first_seen.map_or(t, |f| f.min(t)));
+                story.last_seen = Some(story.last_seen.map_or(t, |l| l.max(t)));
+            }
+            for (k, (v, text)) in figures {
+                if story.figures.get(k).is_none_or(|f| *v > f.value) {
+                    story.figures.insert(
+                        k.clone(),
+                        StoryFigure {
+                            value: *v,
+                            text: text.clone(),
+                            article: ob.article_id.clone(),
+                        },
+                    );
+                }
+            }
+            story.members.push(member);
+            if let Some(alert) = breaking(settings, story) {
+                story.alerted = true;
+                out.alerts.push(alert);
+            }
+            out.changed.push(id.clone());
+            my_clusters.push((topic.to_string(), id));
+            out.tag.clusters.push(decision);
+        }
+        if let Some(s) = sketch {
+            let group = out
+                .tag
+                .duplicate
+                .as_ref()
+                .map_or_else(|| ob.article_id.clone(), |d| d.duplicate_of.clone());
+            let i = self.sketches.len();
+            for k in s.band_keys() {
+                self.bands.entry(k).or_default().push(i);
+            }
+            self.sketches.push(SketchEntry {
+                article: ob.article_id.clone(),
+                group,
+                sketch: s,
+                time: ob.arrival,
+                clusters: my_clusters,
+            });
+        }
+        self.seen
+            .insert(ob.article_id.clone(), (ob.arrival, out.tag.clone()));
+        out
+    }
+
+    fn best_cluster(
+        &self,
+        settings: &StorySettings,
+        topic: &str,
+        m: &Member,
+        keys: Vec<String>,
+    ) -> ClusterDecision {
+        let cs = &settings.clusters;
+        let w = |k: EntityKind| cs.weights.of(k);
+        let my_weight: f64 = m.keys.iter().map(|(_, k)| w(*k)).sum();
+        let mut best: Option<ClusterDecision> = None;
+        let mut rejected: Vec<(f64, String)> = Vec::new();
+        for story in self.stories().filter(|s| s.topic == topic) {
+            for other in &story.members {
+                let shared: Vec<&(String, EntityKind)> = m
+                    .keys
+                    .iter()
+                    .filter(|(id, _)| other.keys.iter().any(|(o, _)| o == id))
+                    .collect();
+                if shared.is_empty() {
+                    continue;
+                }
+                let other_weight: f64 = other.keys.iter().map(|(_, k)| w(*k)).sum();
+                let shared_weight: f64 = shared.iter().map(|(_, k)| w(*k)).sum();
+                let score = round3(shared_weight / my_weight.min(other_weight).max(f64::EPSILON));
+                let names: Vec<String> = shared.iter().map(|(id, _)| id.clone()).collect();
+                let hours = match (m.time, other.time) {
+                    (Some(a), Some(b)) => Some(round3((a - b).abs() as f64 / 3600.0)),
+                    _ => None,
+                };
+                let mut figs = Vec::new();
+                let mut figure_clash = None;
+                for (k, v) in &m.figures {
+                    if let Some(o) = other.figures.get(k) {
+                        let (lo, hi) = ((*v).min(*o).max(1) as f64, (*v).max(*o) as f64);
+                        figs.push(format!("{k} {o}~{v}"));
+                        if hi / lo > cs.figure_ratio {
+                            figure_clash = Some(format!("{k} {o} vs {v}"));
+                        }
+                    }
+                }
+                let reason = if shared.len() < cs.min_shared {
+                    Some(format!("shares only {}", names.join(",")))
+                } else if shared_weight < cs.min_shared_weight {
+                    Some(format!(
+                        "shared weight {} below {} ({})",
+                        round3(shared_weight),
+                        cs.min_shared_weight,
+                        names.join(",")
+                    ))
+                } else if score < cs.threshold {
+                    Some(format!("overlap {score} below {}", cs.threshold))
+                } else if m.time.is_none() || other.time.is_none() {
+                    Some("no time stated: an event needs a date".to_string())
+                } else if hours.is_some_and(|h| h > settings.window_hours as f64) {
+                    Some(format!("{} h apart", hours.unwrap_or(0.0)))
+                } else {
+                    figure_clash.map(|f| format!("figures differ: {f}"))
+                };
+                if let Some(r) = reason {
+                    rejected.push((score, format!("{} ({}): {r}", story.id, other.article)));
+                    continue;
+                }
+                if best.as_ref().is_none_or(|b| score > b.score) {
+                    best = Some(ClusterDecision {
+                        topic: topic.to_string(),
+                        id: story.id.clone(),
+                        via: "entities".into(),
+                        member: Some(other.article.clone()),
+                        score,
+                        shared: names,
+                        keys: keys.clone(),
+                        hours_apart: hours,
+                        figures: figs,
+                        rejected: Vec::new(),
+                    });
+                }
+            }
+        }
+        // Stable order: best score first, then the first seen.
+        rejected.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let rejected: Vec<String> = rejected.into_iter().take(3).map(|(_, r)| r).collect();
+        match best {
+            Some(mut d) => {
+                d.rejected = rejected;
+                d
+            }
+            None => ClusterDecision {
+                topic: topic.to_string(),
+                id: cluster_id(topic, &m.article),
+                via: "new".into(),
+                member: None,
+                score: 0.0,
+                shared: Vec::new(),
+                keys,
+                hours_apart: None,
+                figures: Vec::new(),
+                rejected,
+            },
+        }
+    }
+}
+
+/// The id of a cluster started by `article` in `topic`.
+pub fn cluster_id(topic: &str, article: &str) -> String {
+    let h = blake3::hash(format!("{topic}\n{article}").as_bytes()).to_hex();
+    format!("{topic}-{}", &h[..12])
+}
+
+/// The alert a story raises now, if it just crossed the thresholds.
+fn breaking(settings: &StorySettings, story: &Story) -> Option<Alert> {
+    let al = &settings.alerts;
+    if story.alerted {
+        return None;
+    }
+    let latest = story.members.iter().filter_map(|m| m.time).max();
+    let since = latest.map(|l| l - al.within_minutes as i64 * 60);
+    let recent: Vec<&Member> = story
+        .members
+        .iter()
+        .filter(|m| match (since, m.time) {
+            (Some(s), Some(t)) => t >= s,
+            (Some(_), None) => false,
+            (None, _) => true,
+        })
+        .collect();
+    let sources: BTreeSet<&str> = recent.iter().filter_map(|m| m.source.as_deref()).collect();
+    (recent.len() as u32 >= al.articles && sources.len() as u32 >= al.sources).then(|| Alert {
+        topic: story.topic.clone(),
+        story: story.id.clone(),
+        headline: story.headline.clone(),
+        articles: recent.len() as u32,
+        sources: sources.len() as u32,
+        within_minutes: al.within_minutes,
+    })
+}
+
+/// The extension object's story fields: `duplicate_of`, `cluster` (the first topic's
+/// id), `clusters` (every decision, with its explanation) and `duplicate` (the match).
+pub fn extension_fields(tag: &StoryTag) -> serde_json::Value {
+    serde_json::json!({
+        "duplicate_of": tag.duplicate_of(),
+        "duplicate": tag.duplicate,
+        "cluster": tag.clusters.first().map(|c| &c.id),
+        "clusters": tag.clusters,
+    })
+}
+
+/// Add the story fields to a ninjs document's extension object (see
+/// [`crate::ninjs::extension`]); a document without one is left alone.
+pub fn annotate(doc: &mut serde_json::Value, tag: &StoryTag) {
+    let Some(descs) = doc.get_mut("descriptions").and_then(|d| d.as_array_mut()) else {
+        return;
+    };
+    for d in descs {
+        if d.get("role").and_then(|r| r.as_str()) != Some(crate::ninjs::EXTENSION_ROLE) {
+            continue;
+        }
+        let Some(mut ext) = d
+            .get("value")
+            .and_then(|v| v.as_str())
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        else {
+            continue;
+        };
+        if let (Some(obj), serde_json::Value::Object(add)) =
+            (ext.as_object_mut(), extension_fields(tag))
+        {
+            obj.extend(add);
+        }
+        d["value"] = serde_json::Value::String(ext.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_settings_parse() {
+        let s = StorySettings::builtin();
+        assert_eq!(s.window_hours, 72);
+        assert!(s.is_background("ukraine_war", "ukraine"));
+        assert!(s.is_background("kazakhstan_unrest", "united_nations"));
+        assert!(!s.is_background("kazakhstan_unrest", "aktobe"));
+        assert!(s.is_background("kazakhstan_unrest", "almaty"));
+    }
+
+    #[test]
+    fn bad_settings_report_the_line() {
+        let e = StorySettings::parse("x.toml", "window_hours = 1\nbogus = 2\n").unwrap_err();
+        assert!(e.to_string().contains("x.toml:2"), "{e}");
+    }
+
+    fn ob(id: &str, text: &str, arrival: Option<i64>) -> Observation {
+        let st = StorySettings::builtin();
+        Observation {
+            article_id: id.into(),
+            time: arrival,
+            arrival,
+            headline: None,
+            language: "en".into(),
+            source: None,
+            topics: vec!["t".into()],
+            entities: Vec::new(),
+            figures: BTreeMap::new(),
+            sketch: Sketch::of(
+                text,
+                st.duplicates.shingle_words,
+                st.duplicates.min_shingles,
+            ),
+        }
+    }
+
+    const TEXT: &str = "the river rose overnight and the town council closed the old bridge to all traffic until engineers inspect it";
+
+    #[test]
+    fn copies_expire_with_the_window_by_arrival() {
+        let st = StorySettings::builtin();
+        let w = st.window_hours as i64 * 3600;
+        let mut s = StoryState::new();
+        assert!(s
+            .apply(&st, &ob("a", TEXT, Some(0)))
+            .tag
+            .duplicate
+            .is_none());
+        let b = s.apply(&st, &ob("b", TEXT, Some(w - 1)));
+        assert_eq!(b.tag.duplicate_of(), Some("a"));
+        assert_eq!(b.tag.clusters[0].via, "duplicate");
+        // Nothing arrived for longer than the window: forgotten.
+        let c = s.apply(&st, &ob("c", TEXT, Some(2 * w + 1)));
+        assert!(c.tag.duplicate.is_none());
+        assert_eq!(s.stories().count(), 1);
+        // A batch (no clock) forgets nothing.
+        let mut s = StoryState::new();
+        s.apply(&st, &ob("a", TEXT, None));
+        assert_eq!(
+            s.apply(&st, &ob("b", TEXT, None)).tag.duplicate_of(),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn a_saved_state_continues_like_the_live_one_and_replays_count_once() {
+        let st = StorySettings::builtin();
+        let obs: Vec<Observation> = (0..6)
+            .map(|i| ob(&format!("a{i}"), if i % 2 == 0 { TEXT } else { "a quite different text about the weather in the hills and the farmers who wait for rain" }, Some(i * 60)))
+            .collect();
+        let mut live = StoryState::new();
+        for o in &obs {
+            live.apply(&st, o);
+        }
+        let mut first = StoryState::new();
+        for o in &obs[..3] {
+            first.apply(&st, o);
+        }
+        let mut resumed: StoryState =
+            serde_json::from_str(&serde_json::to_string(&first).unwrap()).unwrap();
+        for o in &obs {
+            resumed.apply(&st, o); // the first three again: not counted twice
+        }
+        let rows = |s: &StoryState| s.stories().map(Story::summary).collect::<Vec<_>>();
+        assert_eq!(rows(&resumed), rows(&live));
+    }
+
+    #[test]
+    fn cluster_ids_are_stable() {
+        assert_eq!(cluster_id("t", "a"), cluster_id("t", "a"));
+        assert_ne!(cluster_id("t", "a"), cluster_id("t", "b"));
+    }
+}
