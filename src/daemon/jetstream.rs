@@ -218,28 +218,61 @@ fn header_value(h: Option<&HeaderMap>, name: &str) -> Option<String> {
 /// retried is not an attempt: it is skipped and not counted toward `max_deliver`.
 #[derive(Default)]
 struct Attempts {
-    inner: std::sync::Mutex<HashMap<u64, (bool, i64)>>,
+    inner: std::sync::Mutex<AttemptState>,
+}
+
+#[derive(Default)]
+struct AttemptState {
+    /// In flight here or ended transiently: (in flight, deliveries that did not count).
+    open: HashMap<u64, (bool, i64)>,
+    /// Recently settled (acked or termed) sequences, oldest first: a redelivery of one
+    /// that was already on its way when it was settled is acked, not redone or counted.
+    settled: std::collections::VecDeque<u64>,
+    settled_set: std::collections::HashSet<u64>,
+}
+
+/// Settled sequences remembered per stage (a few ack waits' worth at full speed).
+const SETTLED_MEMORY: usize = 65_536;
+
+/// What to do with a delivered message.
+#[derive(Debug, PartialEq)]
+enum Begin {
+    /// Process it; this many earlier deliveries did not count.
+    Start(i64),
+    /// A redelivery of a message still being worked on here: skip it.
+    InFlight,
+    /// A late redelivery of a message already settled here: ack it, nothing to redo.
+    Settled,
 }
 
 impl Attempts {
-    /// Start `seq`: `None` when it is already in flight here (the delivery is skipped),
-    /// else the deliveries that did not count.
-    fn begin(&self, seq: u64) -> Option<i64> {
-        let mut m = self.inner.lock().expect("attempts lock");
-        let e = m.entry(seq).or_insert((false, 0));
+    fn begin(&self, seq: u64) -> Begin {
+        let mut st = self.inner.lock().expect("attempts lock");
+        if st.settled_set.contains(&seq) {
+            return Begin::Settled;
+        }
+        let e = st.open.entry(seq).or_insert((false, 0));
         if e.0 {
             e.1 += 1;
-            return None;
+            return Begin::InFlight;
         }
         e.0 = true;
-        Some(e.1)
+        Begin::Start(e.1)
     }
-    /// `seq` is no longer in flight; `settled`: acked or termed (forgotten).
+    /// `seq` is no longer in flight; `settled`: acked or termed.
     fn end(&self, seq: u64, settled: bool) {
-        let mut m = self.inner.lock().expect("attempts lock");
+        let mut st = self.inner.lock().expect("attempts lock");
         if settled {
-            m.remove(&seq);
-        } else if let Some(e) = m.get_mut(&seq) {
+            st.open.remove(&seq);
+            if st.settled_set.insert(seq) {
+                st.settled.push_back(seq);
+                if st.settled.len() > SETTLED_MEMORY {
+                    if let Some(old) = st.settled.pop_front() {
+                        st.settled_set.remove(&old);
+                    }
+                }
+            }
+        } else if let Some(e) = st.open.get_mut(&seq) {
             e.0 = false;
             e.1 += 1; // this delivery ended transiently: its redelivery is not an attempt
         }
@@ -519,23 +552,27 @@ impl Transport for JetStream {
                 }
             };
             let attempts = self.attempts(stage);
-            let out: Vec<JsDelivery> = msgs
-                .into_iter()
-                .filter_map(|msg| {
-                    let (delivered, seq) = msg
-                        .info()
-                        .map(|i| (i.delivered, i.stream_sequence))
-                        .unwrap_or((1, 0));
-                    // None: a redelivery of a message still being retried here
-                    let not_counted = attempts.begin(seq)?;
-                    Some(JsDelivery {
+            let mut out: Vec<JsDelivery> = Vec::with_capacity(msgs.len());
+            for msg in msgs {
+                let (delivered, seq) = msg
+                    .info()
+                    .map(|i| (i.delivered, i.stream_sequence))
+                    .unwrap_or((1, 0));
+                match attempts.begin(seq) {
+                    Begin::Start(not_counted) => out.push(JsDelivery {
                         msg,
                         attempt: delivered - not_counted,
                         seq,
                         attempts: attempts.clone(),
-                    })
-                })
-                .collect();
+                    }),
+                    // still being retried here: the running delivery settles it
+                    Begin::InFlight => {}
+                    // sent before it was settled here: its outputs are stored
+                    Begin::Settled => {
+                        let _ = msg.ack().await;
+                    }
+                }
+            }
             if !out.is_empty() {
                 return out;
             }
@@ -689,4 +726,41 @@ pub async fn run(
     pipeline.run(cfg.clone(), cfg.inbox.publish_window).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), client.flush()).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempts_skip_in_flight_and_ack_late_redeliveries_of_settled_messages() {
+        let a = Attempts {
+            inner: Default::default(),
+        };
+        assert_eq!(a.begin(7), Begin::Start(0));
+        // the ack wait ran out while it was retried here: the redelivery is skipped
+        assert_eq!(a.begin(7), Begin::InFlight);
+        // it ended transiently: the next delivery does not count the two before it
+        a.end(7, false);
+        assert_eq!(a.begin(7), Begin::Start(2));
+        a.end(7, true);
+        // a redelivery that was already on its way when it was acked
+        assert_eq!(a.begin(7), Begin::Settled);
+        assert_eq!(a.begin(8), Begin::Start(0));
+    }
+
+    #[test]
+    fn settled_memory_is_bounded() {
+        let a = Attempts {
+            inner: Default::default(),
+        };
+        for seq in 0..(SETTLED_MEMORY as u64 + 10) {
+            assert_eq!(a.begin(seq), Begin::Start(0));
+            a.end(seq, true);
+        }
+        let st = a.inner.lock().unwrap();
+        assert_eq!(st.settled.len(), SETTLED_MEMORY);
+        assert_eq!(st.settled_set.len(), SETTLED_MEMORY);
+        assert!(!st.settled_set.contains(&0));
+    }
 }
