@@ -455,3 +455,38 @@ fn six_hundred_kb_article_fits_the_default_max_payload() {
     assert_complete(&nats.url(), &dirs, &files, &want, Duration::from_secs(120));
     assert_eq!(stream_count(&nats.url(), DLQ), 0);
 }
+
+/// A frozen broker (SIGSTOP: the connection stays open, nothing answers): /readyz turns
+/// degraded, SIGTERM exits within the drain limit + 1 s, and after the broker is back a
+/// restart delivers every article exactly once.
+#[test]
+fn sigterm_with_the_broker_frozen_exits_within_the_drain_limit() {
+    let nats = nats_or_skip!();
+    let dirs = Dirs::new();
+    let files = articles(11, 0, 60);
+    let want = expected_outputs(&files);
+    let drain = Duration::from_secs(3);
+    let opts = DaemonOpts::new(Some(nats.url())).env(
+        "WIREFEED_SHUTDOWN_DRAIN_TIMEOUT_SECS",
+        &drain.as_secs().to_string(),
+    );
+    let mut d = Daemon::start(&dirs, opts);
+    d.wait_ready(Duration::from_secs(30));
+    let broker = nats.pid().expect("nats-server running");
+    send_signal(broker, "STOP");
+    drop_files(&dirs.inbox, &files);
+    wait_until("/readyz degraded", Duration::from_secs(30), || {
+        http_get(d.metrics_port, "/readyz").is_some_and(|(c, _)| c == 503)
+    });
+    let t0 = Instant::now();
+    let status = d.terminate(drain + Duration::from_secs(5));
+    let took = t0.elapsed();
+    send_signal(broker, "CONT");
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        took <= drain + Duration::from_secs(1),
+        "SIGTERM with the broker frozen took {took:?} (drain limit {drain:?})"
+    );
+    d.restart();
+    assert_complete(&nats.url(), &dirs, &files, &want, Duration::from_secs(120));
+}

@@ -182,6 +182,6 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         crate::daemon::run(config, engine, rx).await
     })?;
     // in-flight blocking tasks past the drain deadline must not hold the exit
-    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    rt.shutdown_timeout(crate::daemon::pipeline::RUNTIME_LIMIT);
     Ok(ExitCode::SUCCESS)
 }

@@ -724,7 +724,7 @@ pub async fn run(
         max_deliver: cfg.nats.max_deliver,
     };
     pipeline.run(cfg.clone(), cfg.inbox.publish_window).await;
-    let _ = tokio::time::timeout(Duration::from_secs(1), client.flush()).await;
+    let _ = tokio::time::timeout(super::pipeline::FLUSH_LIMIT, client.flush()).await;
     Ok(())
 }
 

@@ -593,7 +593,11 @@ impl<T: Transport> Pipeline<T> {
         let mut wait = self.shutdown.clone();
         let _ = wait.wait_for(|s| *s).await;
         tracing::info!("draining in-flight work");
-        let deadline = Duration::from_secs(cfg.shutdown.drain_timeout_secs);
+        // The whole exit fits in the drain limit: what follows the drain (the final
+        // broker flush, the runtime's shutdown) has `EXIT_RESERVE` of it.
+        let deadline = Duration::from_secs(cfg.shutdown.drain_timeout_secs)
+            .saturating_sub(EXIT_RESERVE)
+            .max(Duration::from_millis(100));
         let drained = tokio::time::timeout(deadline, async {
             while tasks.join_next().await.is_some() {}
         })
@@ -606,6 +610,14 @@ impl<T: Transport> Pipeline<T> {
         }
     }
 }
+
+/// Of the drain limit, the time kept for what follows the drain: the final broker
+/// flush (`FLUSH_LIMIT`) and the runtime's shutdown of blocking tasks (`RUNTIME_LIMIT`).
+pub const EXIT_RESERVE: Duration = Duration::from_millis(750);
+/// The final flush of the broker connection at exit (the broker may be unreachable).
+pub const FLUSH_LIMIT: Duration = Duration::from_millis(400);
+/// The runtime's wait for blocking tasks still running at exit.
+pub const RUNTIME_LIMIT: Duration = Duration::from_millis(250);
 
 /// Temp files a crash left in rejected/ (see `files::remove_stale_temps`).
 fn files_cleanup(cfg: &Config) {
