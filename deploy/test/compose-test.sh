@@ -27,7 +27,8 @@ DEPLOY="$ROOT/deploy"
 WIREFEED_BIN="${WIREFEED_BIN:-$ROOT/target/release/wirefeed}"
 START=$(date +%s)
 log() { printf '[compose-test %4ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
-die() { printf '[compose-test] FAILED: %s\n' "$*" >&2; exit 1; }
+FAILURE=""
+die() { FAILURE="$*"; printf '[compose-test] FAILED: %s\n' "$*" >&2; exit 1; }
 
 # --- prerequisites ----------------------------------------------------------
 if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then
@@ -73,7 +74,8 @@ cleanup() {
         docker ps -a --filter "label=com.docker.compose.project=$p" --format '{{.Names}}\t{{.Status}}'
         for c in $(docker ps -aq --filter "label=com.docker.compose.project=$p"); do
           echo "--- last log lines of $(docker inspect -f '{{.Name}}' "$c")"
-          docker logs --tail 15 "$c" 2>&1
+          # a stopped node's peers repeat one route error per second: leave those out
+          docker logs --tail 400 "$c" 2>&1 | grep -v 'Error trying to connect to route' | tail -15
         done
       fi
     done
@@ -90,6 +92,8 @@ cleanup() {
   done
   [ -n "${KEEP_IMAGES:-}" ] || docker rmi -f "${IMAGES[@]}" >/dev/null 2>&1
   rm -rf "$TMP"
+  # repeated last, after the container logs, so that a truncated CI log keeps it
+  [ -z "$FAILURE" ] || printf '[compose-test] FAILED: %s\n' "$FAILURE" >&2
   log "exit $rc after $(( $(date +%s) - START ))s"
   exit $rc
 }
@@ -330,7 +334,8 @@ log "   $(( $(ls "$SPOOL/processed" | wc -l) - P0 )) of 600 files taken, $left s
 dc_cluster stop -t 5 nats-2 >/dev/null 2>&1 || die "stop nats-2"
 [ "$left" -gt 0 ] || die "nats-2 stopped after the watcher had taken all 600 files: not a node loss in flight"
 python3 "$DEPLOY/test/nats_check.py" out --servers "$SERVERS" \
-  --expected "$EXPECTED" --timeout 300 --settle 10 || die "cluster: articles lost or duplicated with nats-2 down"
+  --expected "$EXPECTED" --timeout 300 --settle 10 | tee "$TMP/cluster-check.out" \
+  || die "cluster: articles lost or duplicated with nats-2 down: $(grep -E '^WIREFEED_OUT' "$TMP/cluster-check.out" | tail -1)"
 log "   all articles out with nats-2 down; starting nats-2 again"
 dc_cluster start nats-2 >/dev/null 2>&1 || die "start nats-2"
 wait_healthy 120 dc_cluster nats-2

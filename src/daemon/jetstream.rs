@@ -234,6 +234,9 @@ struct AttemptState {
 /// Settled sequences remembered per stage (a few ack waits' worth at full speed).
 const SETTLED_MEMORY: usize = 65_536;
 
+/// The longest one pull may take (its own waits are 2 s + the client's 5 s margin).
+const PULL_LIMIT: Duration = Duration::from_secs(15);
+
 /// What to do with a delivered message.
 #[derive(Debug, PartialEq)]
 enum Begin {
@@ -439,9 +442,14 @@ impl JetStream {
     /// Pull up to `max`: whatever is there at once, else wait (2 s at a time) for one.
     async fn pull(&self, c: &PullConsumer, max: usize) -> Result<Vec<jetstream::Message>, String> {
         let mut got = Vec::new();
+        // `expires` also arms the client's own timer (expires + 5 s): without one, a
+        // no-wait request that the broker never answers (its consumer leader stopped
+        // between request and reply, as when a cluster node goes away) waits forever
+        // and the stage stops pulling.
         let mut now = c
             .fetch()
             .max_messages(max)
+            .expires(Duration::from_secs(1))
             .messages()
             .await
             .map_err(|e| e.to_string())?;
@@ -542,7 +550,14 @@ impl Transport for JetStream {
                     continue;
                 }
             };
-            let msgs = match self.pull(&c, max).await {
+            // a bound over the whole pull, whatever the client library's timers do
+            let pulled = tokio::time::timeout(PULL_LIMIT, self.pull(&c, max))
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::warn!(stage = stage.as_str(), limit = ?PULL_LIMIT, "a pull got no answer from the broker; pulling again");
+                    Err(format!("no answer within {PULL_LIMIT:?}"))
+                });
+            let msgs = match pulled {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::debug!(stage = stage.as_str(), error = %e, "pull failed");
