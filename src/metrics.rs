@@ -27,14 +27,21 @@ pub const DEAD_LETTERS: &str = "wirefeed_dead_letters_total";
 pub const NATS_CONNECTED: &str = "wirefeed_nats_connected";
 pub const NATS_RECONNECTS: &str = "wirefeed_nats_reconnects_total";
 pub const BUILD_INFO: &str = "wirefeed_build_info";
+pub const RELOADS: &str = "wirefeed_data_reloads_total";
+pub const RELOAD_FAILING: &str = "wirefeed_data_reload_failing";
+pub const DATA_GENERATION: &str = "wirefeed_data_generation";
 
 /// Pipeline stage label values.
 pub const STAGES: [&str; 4] = ["watcher", "clean", "tag", "classify"];
 
 /// Language label values; anything else is reported as `other`.
-pub const LANGUAGES: [&str; 12] = [
-    "ar", "en", "ru", "uk", "kk", "fr", "de", "es", "tr", "fa", "und", "other",
+pub const LANGUAGES: [&str; 16] = [
+    "ar", "en", "ru", "uk", "kk", "de", "fr", "es", "it", "pt", "tr", "fa", "zh", "pl", "und",
+    "other",
 ];
+
+/// `result` label values of [`RELOADS`].
+pub const RELOAD_RESULTS: [&str; 2] = ["ok", "failed"];
 
 /// `error_type` label values beyond [`crate::error::EngineError::KINDS`]:
 /// undecodable stage messages, stage panics, failed publishes, the redelivery limit,
@@ -154,6 +161,21 @@ pub fn describe(version: &str) {
         Unit::Count,
         "Attempts that failed for a reason outside the input (disk, permissions, broker), by stage and error_type; retried, never dead-lettered"
     );
+    describe_counter!(
+        RELOADS,
+        Unit::Count,
+        "Reloads of topics and data (SIGHUP), by result (ok, failed: the running rules were kept)"
+    );
+    describe_gauge!(
+        RELOAD_FAILING,
+        Unit::Count,
+        "1 while the latest reload failed (the daemon runs the rules loaded before it), else 0"
+    );
+    describe_gauge!(
+        DATA_GENERATION,
+        Unit::Count,
+        "Which loaded set of topics and data the daemon runs: 1 at start, +1 per successful reload"
+    );
     describe_gauge!(BUILD_INFO, Unit::Count, "Build information; always 1");
     gauge!(BUILD_INFO, "version" => version.to_string()).set(1.0);
 }
@@ -164,6 +186,10 @@ pub fn register_zero(topics: &[String]) {
     counter!(FILES_DETECTED).absolute(0);
     counter!(FILES_PUBLISHED).absolute(0);
     counter!(NATS_RECONNECTS).absolute(0);
+    for result in RELOAD_RESULTS {
+        counter!(RELOADS, "result" => result).absolute(0);
+    }
+    gauge!(RELOAD_FAILING).set(0.0);
     // the watcher's give-up counter: "finish" (processed/) and "reject" (rejected/)
     for kind in ["finish", "reject"] {
         counter!(FILES_STUCK, "error_type" => kind).absolute(0);
@@ -191,7 +217,13 @@ pub fn register_zero(topics: &[String]) {
     for lang in LANGUAGES {
         counter!(ARTICLES_BY_LANGUAGE, "language" => lang).absolute(0);
     }
+    register_topics(topics);
+}
+
+/// Create the per-topic series of `topics` (at start, and for topics a reload adds);
+/// a series that exists already keeps its count.
+pub fn register_topics(topics: &[String]) {
     for t in topics.iter().map(String::as_str).chain(["unclassified"]) {
-        counter!(ARTICLES_BY_TOPIC, "topic" => t.to_string()).absolute(0);
+        counter!(ARTICLES_BY_TOPIC, "topic" => t.to_string()).increment(0);
     }
 }

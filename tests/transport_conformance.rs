@@ -33,8 +33,10 @@ trait Harness {
     async fn fix_store(&self);
 }
 
-fn builtin() -> Arc<wirefeed::engine::Engine> {
-    Arc::new(wirefeed::engine::Engine::builtin().expect("builtin engine"))
+fn builtin() -> Arc<wirefeed::daemon::reload::Engines> {
+    wirefeed::daemon::reload::Engines::fixed(Arc::new(
+        wirefeed::engine::Engine::builtin().expect("builtin engine"),
+    ))
 }
 
 fn start<H: Harness>(h: &H, max_deliver: i64) -> Pipeline<H::T> {

@@ -110,24 +110,6 @@ fn raise_file_limit() {
     }
 }
 
-/// SIGHUP's default action ends the process without draining. Hold it here: it is
-/// logged and otherwise ignored (a reload handler elsewhere may act on it too).
-fn hold_sighup() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::hangup()) {
-        Ok(mut hup) => {
-            tokio::spawn(async move {
-                while hup.recv().await.is_some() {
-                    tracing::info!(
-                        "SIGHUP received; the daemon keeps running (SIGTERM drains and stops it)"
-                    );
-                }
-            });
-        }
-        Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP"),
-    }
-}
-
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn"));
@@ -166,20 +148,25 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     if data.data.is_none() {
         data.data = config.data_dir.clone();
     }
-    let engine = Arc::new(
-        data.engine()?
-            .with_max_input_bytes(config.inbox.max_file_bytes),
-    );
+    let max_file_bytes = config.inbox.max_file_bytes;
+    let engine = Arc::new(data.engine()?.with_max_input_bytes(max_file_bytes));
+    // SIGHUP rebuilds the engine from the same folders (built-in data + overlays)
+    let loader: crate::daemon::reload::Loader = Box::new(move || {
+        let set = data.data_set().map_err(|e| vec![format!("{e:#}")])?;
+        crate::engine::Engine::from_data(&set)
+            .map(|e| e.with_max_input_bytes(max_file_bytes))
+            .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+    });
+    let engines = crate::daemon::reload::Engines::reloadable(engine, loader);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     raise_file_limit();
     rt.block_on(async move {
-        hold_sighup();
         let (tx, rx) = crate::daemon::shutdown_channel();
         crate::daemon::spawn_signal_handler(tx);
-        crate::daemon::run(config, engine, rx).await
+        crate::daemon::run(config, engines, rx).await
     })?;
     // in-flight blocking tasks past the drain deadline must not hold the exit
     rt.shutdown_timeout(crate::daemon::pipeline::RUNTIME_LIMIT);

@@ -20,7 +20,6 @@ use super::config::Config;
 use super::pipeline::{self, DeadLetter, Delivery, Emit, FileRef, Pipeline, RawInput, Transport};
 use super::stage::{Failure, Transient};
 use super::{files, inbox, Health, Stage};
-use crate::engine::Engine;
 
 /// One input file in flight; the last story to finish marks the file processed.
 struct Ticket {
@@ -276,7 +275,7 @@ impl Transport for Embedded {
 
 pub async fn run(
     config: Config,
-    engine: Arc<Engine>,
+    engine: Arc<super::reload::Engines>,
     health: Arc<Health>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {

@@ -98,7 +98,9 @@ async fn answer(mut sock: TcpStream, handle: &PrometheusHandle, health: &Health)
     let (status, ctype, body) = match path {
         "/metrics" => ("200 OK", "text/plain; version=0.0.4", handle.render()),
         "/healthz" => ("200 OK", "text/plain", "ok\n".to_string()),
-        "/readyz" if health.ready() => ("200 OK", "text/plain", "ready\n".to_string()),
+        "/readyz" if health.ready() => {
+            ("200 OK", "text/plain", format!("ready\n{}", health.notes()))
+        }
         "/readyz" => ("503 Service Unavailable", "text/plain", health.detail()),
         _ => ("404 Not Found", "text/plain", "not found\n".to_string()),
     };

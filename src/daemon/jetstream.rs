@@ -25,7 +25,7 @@ use super::config::{Config, NatsConfig};
 use super::pipeline::{DeadLetter, Delivery, Emit, Kept, Pipeline, RawInput, Transport};
 use super::stage::{Failure, StageError, Transient};
 use super::{Health, Stage};
-use crate::engine::{content_hash, Engine};
+use crate::engine::content_hash;
 use crate::metrics as m;
 
 /// Header names of the message contract (see docs/nats.md).
@@ -665,7 +665,7 @@ impl Transport for JetStream {
 
 pub async fn run(
     config: Config,
-    engine: Arc<Engine>,
+    engine: Arc<super::reload::Engines>,
     health: Arc<Health>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {

@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod jetstream;
 pub mod memory;
 pub mod pipeline;
+pub mod reload;
 pub mod stage;
 pub mod watcher;
 
@@ -66,6 +67,8 @@ pub struct Health {
     pub watcher_running: Arc<AtomicBool>,
     /// Stage workers started.
     pub stages_running: AtomicBool,
+    /// Why the latest reload was refused (the running rules stay), until one succeeds.
+    pub reload_failure: std::sync::Mutex<Option<String>>,
 }
 
 impl Health {
@@ -98,9 +101,24 @@ impl Health {
         }
     }
 
+    pub fn set_reload_failure(&self, why: Option<String>) {
+        if let Ok(mut r) = self.reload_failure.lock() {
+            *r = why;
+        }
+    }
+
+    /// Lines that `/readyz` shows whether or not the daemon is ready (a refused
+    /// reload: the daemon works, on the rules it had).
+    pub fn notes(&self) -> String {
+        match self.reload_failure.lock().ok().and_then(|r| r.clone()) {
+            Some(why) => format!("note: {}\n", inbox::escape_name(why.as_bytes())),
+            None => String::new(),
+        }
+    }
+
     /// The `/readyz` body: what is not ready, and why.
     pub fn detail(&self) -> String {
-        let mut out = String::new();
+        let mut out = self.notes();
         for (flag, ok) in [
             ("nats_connected", self.nats_connected.load(Ordering::SeqCst)),
             ("streams_ready", self.streams_ready.load(Ordering::SeqCst)),
@@ -180,9 +198,10 @@ pub fn install_metrics(topics: &[String]) -> Option<metrics_exporter_prometheus:
 /// Run the daemon until `shutdown` fires; then drain within the configured deadline.
 pub async fn run(
     config: Config,
-    engine: Arc<crate::engine::Engine>,
+    engines: Arc<reload::Engines>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
+    let engine = engines.current();
     let topics: Vec<String> = engine
         .topics()
         .list()
@@ -190,7 +209,9 @@ pub async fn run(
         .map(|t| t.id.clone())
         .collect();
     let health = Arc::new(Health::default());
+    reload::spawn_on_sighup(engines.clone(), health.clone());
     if let Some(handle) = install_metrics(&topics) {
+        metrics::gauge!(crate::metrics::DATA_GENERATION).set(engines.generation() as f64);
         let upkeep = handle.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(5));
@@ -216,10 +237,10 @@ pub async fn run(
         tracing::info!(inbox = %config.inbox.dir.display(), outbox = %config.embedded.outbox_dir.display(), "starting in embedded mode (no nats.url)");
         health.nats_connected.store(true, Ordering::SeqCst);
         health.streams_ready.store(true, Ordering::SeqCst);
-        embedded::run(config, engine, health, shutdown).await
+        embedded::run(config, engines, health, shutdown).await
     } else {
         tracing::info!(url = %config::redact_url(&config.nats.url), role = ?config.role, "starting in jetstream mode");
-        jetstream::run(config, engine, health, shutdown).await
+        jetstream::run(config, engines, health, shutdown).await
     }
 }
 

@@ -25,6 +25,7 @@ use bytes::Bytes;
 use serde_json::json;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use std::path::PathBuf;
 
@@ -233,7 +234,8 @@ impl Drop for StageTimer {
 /// What the stage workers share.
 pub struct Pipeline<T: Transport> {
     pub transport: Arc<T>,
-    pub engine: Arc<Engine>,
+    /// The running engine; fetched once per message (a reload swaps it).
+    pub engine: Arc<super::reload::Engines>,
     pub health: Arc<Health>,
     pub shutdown: watch::Receiver<bool>,
     /// Attempts before a message is dead-lettered as `redelivery_limit`.
@@ -306,7 +308,6 @@ fn run_stage(engine: &Engine, stage: Stage, payload: &[u8]) -> Result<Produced, 
 impl<T: Transport> Pipeline<T> {
     /// Store a dead letter, retrying transient failures; `false`: shutdown interrupted.
     pub async fn store_dead_letter(&self, d: Option<&T::Delivery>, record: &DeadLetter) -> bool {
-        tracing::warn!(stage = record.stage, article_id = %record.id, error_type = record.error_type, reason = %record.reason, "dead-lettering");
         let stored =
             stage::retry_transient(record.stage, &self.health, &self.shutdown, |n| async move {
                 if n > 0 {
@@ -318,8 +319,7 @@ impl<T: Transport> Pipeline<T> {
             })
             .await;
         if stored.is_some() {
-            metrics::counter!(m::DEAD_LETTERS, "stage" => record.stage, "error_type" => record.error_type)
-                .increment(1);
+            super::events::DeadLettered { record }.emit();
         }
         stored.is_some()
     }
@@ -353,7 +353,7 @@ impl<T: Transport> Pipeline<T> {
                 detail: String::new(),
             })
         } else {
-            let (e, payload) = (self.engine.clone(), Bytes::copy_from_slice(d.payload()));
+            let (e, payload) = (self.engine.current(), Bytes::copy_from_slice(d.payload()));
             stage::off_executor(move || run_stage(&e, stage, &payload)).await
         };
         let (outs, classified) = match result {
@@ -434,10 +434,15 @@ impl<T: Transport> Pipeline<T> {
             for d in batch {
                 let Some(permit) = held.pop() else { break };
                 let p = self.clone();
-                tasks.spawn(async move {
-                    p.handle(stage, d).await;
-                    drop(permit);
-                });
+                let span =
+                    super::events::article_span(stage.as_str(), &d.id(), d.path().as_deref());
+                tasks.spawn(
+                    async move {
+                        p.handle(stage, d).await;
+                        drop(permit);
+                    }
+                    .instrument(span),
+                );
             }
             while tasks.try_join_next().is_some() {}
         }
@@ -463,7 +468,7 @@ impl<T: Transport> Pipeline<T> {
                 limit,
             }))
         } else if T::PRECHECK_AT_INTAKE {
-            let (e, b) = (self.engine.clone(), raw.bytes.clone());
+            let (e, b) = (self.engine.current(), raw.bytes.clone());
             stage::off_executor(move || stage::clean(&e, &b).map(|_| ())).await
         } else {
             Ok(())
@@ -517,16 +522,21 @@ impl<T: Transport> Pipeline<T> {
             file: Some(file),
         };
         let kept_in = inbox::shown(&cfg.inbox.rejected_dir);
-        match self.intake(&raw, cfg.inbox.max_file_bytes, &kept_in).await {
-            Ok(None) => {
-                if T::FINISH_ON_SUBMIT {
-                    // a failed move is retried by the claims, never resubmitted
-                    claims.finish(&cfg.inbox, &path, &hash);
+        let span = super::events::article_span("watcher", &hash, Some(&raw.name));
+        async {
+            match self.intake(&raw, cfg.inbox.max_file_bytes, &kept_in).await {
+                Ok(None) => {
+                    if T::FINISH_ON_SUBMIT {
+                        // a failed move is retried by the claims, never resubmitted
+                        claims.finish(&cfg.inbox, &path, &hash);
+                    }
                 }
+                Ok(Some(record)) => reject_file(claims, &cfg.inbox, &path, &hash, &record),
+                Err(()) => claims.release(&path),
             }
-            Ok(Some(record)) => reject_file(claims, &cfg.inbox, &path, &hash, &record),
-            Err(()) => claims.release(&path),
         }
+        .instrument(span)
+        .await
     }
 
     /// The watcher and the intake: every complete inbox file, `window` at a time.
@@ -638,7 +648,11 @@ pub fn reject_file(
     hash: &str,
     record: &DeadLetter,
 ) {
-    tracing::warn!(path = %inbox::shown(path), error_type = record.error_type, reason = %record.reason, "file rejected");
-    metrics::counter!(m::FILES_REJECTED, "error_type" => record.error_type).increment(1);
+    super::events::FileRejected {
+        path,
+        error_type: record.error_type,
+        reason: &record.reason,
+    }
+    .emit();
     claims.reject(cfg, path, hash, record.error_type, &record.reason);
 }
