@@ -123,13 +123,14 @@ terms.ar = ["زلزال", "الزلزال", "هزة أرضية"]
     assert!(Path::new(&article).exists());
 }
 
-/// Adding a language is adding data files: a language model, names in the gazetteer
-/// and terms in a topic, all from a temporary data folder, with no code change.
+/// Adding a language is adding data files: a language model, names in the gazetteer,
+/// terms in a topic and a figure lexicon, all from a temporary data folder, with no
+/// code change.
 #[test]
 fn a_language_is_added_from_a_data_folder() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    for sub in ["languages", "gazetteer", "topics"] {
+    for sub in ["languages", "gazetteer", "topics", "figures"] {
         std::fs::create_dir(root.join(sub)).unwrap();
     }
     std::fs::write(
@@ -147,10 +148,15 @@ fn a_language_is_added_from_a_data_folder() {
         "id = \"dike_breach\"\nlabel = \"Dike breach\"\nthreshold = 4.0\n\n[groups.place]\nweight = 1.0\nentities = [\"friesland_test\"]\n\n[groups.event]\nweight = 1.5\nterms.nl = [\"dijkdoorbraak\", \"overstroming*\"]\n",
     )
     .unwrap();
+    std::fs::write(
+        root.join("figures/nl.toml"),
+        "language = \"nl\"\n\n[triggers]\ndisplaced = [\"geëvacueerd\"]\n\n[qualifiers]\nmin = [\"meer dan\"]\n",
+    )
+    .unwrap();
     let article = root.join("article.txt");
     std::fs::write(
         &article,
-        "Dijkdoorbraak in Friesland\n\nBij de dijkdoorbraak in Friesland zijn honderden huizen onder water gelopen. \
+        "Dijkdoorbraak in Friesland\n\nBij de dijkdoorbraak in Friesland zijn meer dan 300 bewoners geëvacueerd. \
          De overstromingen werden niet verwacht, zei de burgemeester van een van de dorpen.\n",
     )
     .unwrap();
@@ -166,4 +172,5 @@ fn a_language_is_added_from_a_data_folder() {
     assert!(text.contains("topic ✓ dike_breach"), "{text}");
     assert!(text.contains("@friesland_test"), "{text}");
     assert!(text.contains("language nl"), "{text}");
+    assert!(text.contains("Displaced = meer dan 300"), "{text}");
 }

@@ -13,6 +13,7 @@
 //!
 //! [clitics]
 //! prefixes = ["و", "ال"]    # glued before the first word of a name or term
+//! conjunctions = ["و"]     # the prefixes that coordinate ("و…" = "and …")
 //! prefix_rewrites = [["لل", "ال"]]  # a clitic after which the text continues with …
 //! article = "ال"            # the article, when it is a clitic: dropped from terms
 //! suffixes = []             # glued after the last word of a name
@@ -108,6 +109,8 @@ pub struct LanguageModel {
     pub space_delimited: bool,
     /// Folded clitic prefixes.
     pub prefixes: Vec<String>,
+    /// The prefixes that coordinate ("و…" = "and …"), folded; each is in `prefixes`.
+    pub conjunctions: Vec<String>,
     /// The definite article when it is a clitic (Arabic ال): a term written with it
     /// also matches under any clitic stack.
     pub article: Option<String>,
@@ -162,6 +165,8 @@ fn yes() -> bool {
 struct CliticsDoc {
     #[serde(default)]
     prefixes: Vec<Spanned<String>>,
+    #[serde(default)]
+    conjunctions: Vec<Spanned<String>>,
     #[serde(default)]
     prefix_rewrites: Vec<Spanned<(String, String)>>,
     #[serde(default)]
@@ -274,6 +279,7 @@ impl Languages {
                 .collect()
         };
         let prefixes = list(&doc.clitics.prefixes, "prefix");
+        let conjunctions = list(&doc.clitics.conjunctions, "conjunction");
         let article = doc
             .clitics
             .article
@@ -303,6 +309,15 @@ impl Languages {
                 prefix_rewrites.push((p, with));
             }
         }
+        for (c, at) in conjunctions.iter().zip(&doc.clitics.conjunctions) {
+            if !prefixes.contains(c) {
+                errors.push(DataError::at(
+                    file,
+                    at.span().start,
+                    format!("conjunction {c:?} is not one of the clitic prefixes"),
+                ));
+            }
+        }
         nominative_endings.sort_by_key(|e| std::cmp::Reverse(e.chars().count()));
         let min_stem = doc.inflection.min_stem.as_ref().map_or(0, |m| *m.get_ref());
         if !endings.is_empty() && min_stem == 0 {
@@ -326,6 +341,7 @@ impl Languages {
             script: doc.script,
             space_delimited: doc.space_delimited,
             prefixes,
+            conjunctions,
             article,
             prefix_rewrites,
             suffixes,

@@ -63,7 +63,7 @@ impl Engine {
         let gazetteer = entities::Gazetteer::from_files(&data.gazetteer, &languages)
             .map_err(|e| errors.extend(e))
             .ok();
-        let figures = figures::FigureRules::from_files(&data.figures)
+        let figures = figures::FigureRules::from_files(&data.figures, &languages)
             .map_err(|e| errors.extend(e))
             .ok();
         let topics = gazetteer.as_ref().and_then(|g| {

@@ -11,37 +11,25 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::data::DataFile;
+use crate::engine::language::Languages;
 use crate::engine::normalize::fold;
 use crate::error::DataError;
 use crate::model::{FigureCategory, FigureWho, Qualifier};
 
-/// Writing system of a lexicon; the extractor picks lexicons per sentence by the
-/// script it is written in, because the article's language code may be `und` or wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(super) enum Script {
-    Arabic,
-    Latin,
-    Cyrillic,
-    /// Chinese characters: no spaces between words, so every character is a token
-    /// (in the text and in the lexicon's phrases alike).
-    Han,
-}
+/// Writing system of a lexicon (the language model's): the extractor picks lexicons
+/// per sentence by the script it is written in, because the article's language code
+/// may be `und` or wrong.
+pub(super) use crate::engine::language::Script;
 
 // ---------------------------------------------------------------- TOML schema
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileDoc {
-    language: String,
-    script: Script,
-    /// Proclitics stripped before lookup (Arabic و ب ل ف ك ال …).
-    #[serde(default)]
-    prefixes: Vec<Spanned<String>>,
-    /// The subset of `prefixes` that coordinate ("و…" = "and …"): used to keep a
-    /// number from pairing with a trigger across a coordination.
-    #[serde(default)]
-    conjunction_prefixes: Vec<Spanned<String>>,
+    /// The language: its model (`data/languages/<code>.toml`) gives the script, the
+    /// proclitics stripped before lookup (Arabic و ب ل ف ك ال …) and which of them
+    /// coordinate ("و…" = "and …": a number is not paired with a trigger across one).
+    language: Spanned<String>,
     #[serde(default)]
     triggers: Triggers,
     #[serde(default)]
@@ -377,8 +365,8 @@ fn is_label(s: &str) -> bool {
 }
 
 impl Lexicon {
-    /// Parse and compile one data file.
-    pub fn from_file(file: &DataFile) -> Result<Lexicon, Vec<DataError>> {
+    /// Parse and compile one data file; its language must have a language model.
+    pub fn from_file(file: &DataFile, languages: &Languages) -> Result<Lexicon, Vec<DataError>> {
         let doc: FileDoc = file.parse().map_err(|e| vec![e])?;
         let mut b = Builder {
             file: &file.name,
@@ -387,34 +375,27 @@ impl Lexicon {
             by_pattern: HashMap::new(),
             phrases: Vec::new(),
         };
-        if !is_label(&doc.language) {
-            b.errors.push(DataError::new(
-                &file.name,
-                0,
-                format!("language {:?} must be a lowercase code", doc.language),
-            ));
-        }
-
-        let mut conj_prefixes = HashSet::new();
-        for p in &doc.conjunction_prefixes {
-            conj_prefixes.insert(fold(p.get_ref()));
-            if !doc.prefixes.iter().any(|q| q.get_ref() == p.get_ref()) {
-                b.err(
-                    p.span(),
-                    format!("conjunction prefix {:?} is not in `prefixes`", p.get_ref()),
-                );
-            }
-        }
-        let mut prefixes = Vec::new();
-        for p in &doc.prefixes {
-            let f = fold(p.get_ref());
-            if f.is_empty() || !f.chars().all(char::is_alphabetic) {
-                b.err(p.span(), format!("invalid prefix {:?}", p.get_ref()));
-                continue;
-            }
-            let conj = conj_prefixes.iter().any(|c| f.starts_with(c.as_str()));
-            prefixes.push((f.clone(), f.chars().count(), conj));
-        }
+        let Some(model) = languages.get(doc.language.get_ref()) else {
+            b.err(
+                doc.language.span(),
+                format!(
+                    "language {:?} has no language model (add data/languages/{}.toml)",
+                    doc.language.get_ref(),
+                    doc.language.get_ref()
+                ),
+            );
+            return Err(b.errors);
+        };
+        // the language model's clitics, longest first; a prefix starting with a
+        // coordinating one ("وب", "فال") coordinates too
+        let mut prefixes: Vec<(String, usize, bool)> = model
+            .prefixes
+            .iter()
+            .map(|p| {
+                let conj = model.conjunctions.iter().any(|c| p.starts_with(c.as_str()));
+                (p.clone(), p.chars().count(), conj)
+            })
+            .collect();
         prefixes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         prefixes.dedup();
 
@@ -522,8 +503,8 @@ impl Lexicon {
             return Err(b.errors);
         }
         let mut lex = Lexicon {
-            language: doc.language,
-            script: doc.script,
+            language: doc.language.into_inner(),
+            script: model.script,
             prefixes,
             exact: HashMap::new(),
             stems: HashMap::new(),

@@ -109,11 +109,14 @@ struct Quant {
 
 impl FigureRules {
     /// Parse and compile every figures data file; reports all bad files and entries.
-    pub fn from_files(files: &[DataFile]) -> Result<FigureRules, Vec<DataError>> {
+    pub fn from_files(
+        files: &[DataFile],
+        languages: &crate::engine::language::Languages,
+    ) -> Result<FigureRules, Vec<DataError>> {
         let mut errors = Vec::new();
         let mut lexicons = Vec::new();
         for f in files {
-            match Lexicon::from_file(f) {
+            match Lexicon::from_file(f, languages) {
                 Ok(l) => lexicons.push(l),
                 Err(e) => errors.extend(e),
             }

@@ -2,10 +2,13 @@
 
 use super::*;
 use crate::data::DataSet;
+use crate::engine::language::Languages;
 use std::sync::LazyLock;
 
 static RULES: LazyLock<FigureRules> = LazyLock::new(|| {
-    FigureRules::from_files(&DataSet::builtin().figures).expect("builtin figures data loads")
+    let data = DataSet::builtin();
+    let languages = Languages::from_files(&data.languages).expect("builtin language models");
+    FigureRules::from_files(&data.figures, &languages).expect("builtin figures data loads")
 });
 
 use FigureCategory::*;
@@ -454,17 +457,52 @@ fn never_panics_on_odd_input() {
 
 // ------------------------------------------------------------------ data errors
 
+/// The built-in language models plus a test language `xx` (Latin script, with a
+/// coordinating clitic "e" and a plain clitic "d").
+fn languages() -> Languages {
+    let mut files = DataSet::builtin().languages;
+    files.push(DataFile {
+        name: "languages/xx.toml".into(),
+        text: "code = \"xx\"\nname = \"Test\"\nscript = \"Latin\"\n[clitics]\nprefixes = [\"e\", \"d\"]\nconjunctions = [\"e\"]\n".into(),
+    });
+    Languages::from_files(&files).expect("test language models")
+}
+
 fn load(text: &str) -> Result<FigureRules, Vec<DataError>> {
-    FigureRules::from_files(&[DataFile {
-        name: "figures/xx.toml".into(),
-        text: text.into(),
-    }])
+    FigureRules::from_files(
+        &[DataFile {
+            name: "figures/xx.toml".into(),
+            text: text.into(),
+        }],
+        &languages(),
+    )
+}
+
+#[test]
+fn a_lexicon_needs_a_language_model() {
+    let err = load("# no model for yy\nlanguage = \"yy\"\n[triggers]\nkilled = [\"dead\"]\n")
+        .unwrap_err();
+    assert_eq!(err.len(), 1, "{err:?}");
+    assert_eq!(err[0].line, 2, "{err:?}");
+    assert!(err[0].message.contains("data/languages/yy.toml"), "{err:?}");
+}
+
+#[test]
+fn clitics_come_from_the_language_model() {
+    // "dmorti" = clitic d + "morti"; the language model lists d, the lexicon does not
+    let rules =
+        load("language = \"xx\"\n[triggers]\nkilled = [\"morti\"]\n[numbers]\ntre = 3\n").unwrap();
+    let figs = rules.extract("Tre dmorti.", "xx");
+    assert_eq!(figs.len(), 1, "{figs:?}");
+    assert_eq!(figs[0].quantity.value, Some(3));
+    // a figures file may no longer keep its own list
+    let err = load("language = \"xx\"\nprefixes = [\"d\"]\n").unwrap_err();
+    assert_eq!(err[0].line, 2, "{err:?}");
 }
 
 #[test]
 fn malformed_toml_reports_line() {
-    let err = load("language = \"xx\"\nscript = \"latin\"\n\n[triggers]\nkilled = [\"dead\"\n")
-        .unwrap_err();
+    let err = load("language = \"xx\"\n# test\n\n[triggers]\nkilled = [\"dead\"\n").unwrap_err();
     assert_eq!(err.len(), 1);
     assert_eq!(err[0].file, "figures/xx.toml");
     assert!(err[0].line >= 5, "{err:?}");
@@ -472,15 +510,14 @@ fn malformed_toml_reports_line() {
 
 #[test]
 fn unknown_field_reports_line() {
-    let err = load("language = \"xx\"\nscript = \"latin\"\n[triggers]\nkiled = [\"dead\"]\n")
-        .unwrap_err();
+    let err = load("language = \"xx\"\n# test\n[triggers]\nkiled = [\"dead\"]\n").unwrap_err();
     assert_eq!(err[0].line, 4, "{err:?}");
     assert!(err[0].message.contains("kiled"), "{err:?}");
 }
 
 #[test]
 fn invalid_entries_report_line() {
-    let text = "language = \"xx\"\nscript = \"latin\"\n[triggers]\nkilled = [\"dead\",\n  \"k*\"]\ninjured = [\"dead\"]\n";
+    let text = "language = \"xx\"\n# test\n[triggers]\nkilled = [\"dead\",\n  \"k*\"]\ninjured = [\"dead\"]\n";
     let err = load(text).unwrap_err();
     let lines: Vec<usize> = err.iter().map(|e| e.line).collect();
     assert_eq!(lines, vec![5, 6], "{err:?}");
@@ -492,7 +529,6 @@ fn invalid_entries_report_line() {
 fn a_new_language_is_a_data_file() {
     let text = r#"
 language = "xx"
-script = "latin"
 [triggers]
 killed = ["morti"]
 [numbers]
