@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::engine::hash::Map;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -229,8 +231,8 @@ pub(super) struct Lexicon {
     pub script: Script,
     /// (prefix, is_conjunction), longest first.
     prefixes: Vec<(String, usize, bool)>,
-    exact: HashMap<String, Vec<usize>>,
-    stems: HashMap<String, Vec<usize>>,
+    exact: Map<String, Vec<usize>>,
+    stems: Map<String, Vec<usize>>,
     phrases: Vec<Phrase>,
     pub vague_labels: Vec<String>,
     pub abbreviations: HashSet<String>,
@@ -525,8 +527,8 @@ impl Lexicon {
             language: doc.language,
             script: doc.script,
             prefixes,
-            exact: HashMap::new(),
-            stems: HashMap::new(),
+            exact: Map::default(),
+            stems: Map::default(),
             phrases: Vec::new(),
             vague_labels,
             abbreviations,

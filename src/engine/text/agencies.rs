@@ -26,6 +26,8 @@
 //! ```
 
 use std::collections::HashMap;
+
+use crate::engine::hash::Map;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -79,7 +81,7 @@ struct Agency {
 pub struct Agencies {
     agencies: Vec<Agency>,
     /// Credit form of every alias (loose and credit-only) → (agency index, loose?).
-    by_form: HashMap<String, (usize, bool)>,
+    by_form: Map<String, (usize, bool)>,
     /// Credit forms of all aliases, longest first (for prefix checks after "agency").
     forms_by_len: Vec<String>,
     /// Automaton over the loose aliases.

@@ -23,7 +23,7 @@
 //!    "- agency -" credit: "القاهرة - …", "موسكو (رويترز) - …", "موسكو-أ. ف. ب- …".
 //! 7. **CJK**: [agency] place, [month 月] day 日, dispatch word: "新华社北京1月5日电".
 
-use std::collections::HashSet;
+use crate::engine::hash::Set;
 
 use regex::Regex;
 
@@ -44,7 +44,7 @@ pub struct Datelines {
     arabic: Regex,
     cjk: Option<Regex>,
     agencies: Agencies,
-    not_places: HashSet<String>,
+    not_places: Set<String>,
 }
 
 /// A capitalised word of a place name ("KYIV", "Almaty", "Нур-Султан", "L'Aquila").

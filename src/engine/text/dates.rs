@@ -39,6 +39,7 @@
 //! are left alone: `شوال 1440` is not read as a date).
 
 use crate::engine::chars::CharClass;
+use crate::engine::hash::{Map, Set};
 use std::collections::{HashMap, HashSet};
 
 use regex::{Captures, Regex};
@@ -124,7 +125,7 @@ pub struct StatedDate {
 /// Compiled date words of all languages.
 #[derive(Debug, Clone, Default)]
 pub struct Dates {
-    months: HashMap<String, (Calendar, u32)>,
+    months: Map<String, (Calendar, u32)>,
     zones: HashMap<String, String>,
     am: HashSet<String>,
     pm: HashSet<String>,
@@ -145,7 +146,7 @@ pub struct Dates {
     /// Folded month alternation (regex source), for datelines.
     month_alt: String,
     dispatch: Vec<String>,
-    not_places: HashSet<String>,
+    not_places: Set<String>,
 }
 
 /// Folded word as matched: display form (invisibles dropped), folded, spaces single.
@@ -491,7 +492,7 @@ impl Dates {
     }
 
     /// Folded words that start sentences and are never a dateline place.
-    pub fn not_places(&self) -> &HashSet<String> {
+    pub fn not_places(&self) -> &Set<String> {
         &self.not_places
     }
 

@@ -285,14 +285,17 @@ pub fn trailing_stamp(s: &str) -> Option<usize> {
 
 /// Content-word stems of a line for topic overlap: the first five letters of each
 /// word of three letters or more, and each pair of adjacent CJK characters.
-pub fn stems(folded: &str) -> Vec<String> {
+pub fn stems(folded: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for token in folded.split(|c: char| !c.is_alnum()) {
-        let chars: Vec<char> = token.chars().collect();
-        if chars.iter().any(|&c| is_cjk(c)) {
-            out.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
-        } else if chars.iter().filter(|c| c.is_alpha()).count() >= 3 {
-            out.push(chars.iter().take(5).collect());
+        if token.chars().any(is_cjk) {
+            // every pair of adjacent chars, as a slice of the token
+            let mut bounds: Vec<usize> = token.char_indices().map(|(i, _)| i).collect();
+            bounds.push(token.len());
+            out.extend(bounds.windows(3).map(|w| &token[w[0]..w[2]]));
+        } else if token.chars().filter(|c| c.is_alpha()).count() >= 3 {
+            let end = token.char_indices().nth(5).map_or(token.len(), |(i, _)| i);
+            out.push(&token[..end]);
         }
     }
     out
