@@ -505,8 +505,13 @@ impl Dates {
     /// [`Self::date_line`] with the language of the text, which decides the order of
     /// an all-numeric date with `/` or `-` (`05/01/2022`).
     pub fn date_line_in(&self, line: &str, lang: Option<&str>) -> Option<String> {
+        self.line.as_ref()?;
+        self.date_line_folded(line, &fold(line), lang)
+    }
+
+    /// [`Self::date_line_in`] when the caller has `fold(line)` already.
+    pub fn date_line_folded(&self, line: &str, folded: &str, lang: Option<&str>) -> Option<String> {
         let re = self.line.as_ref()?;
-        let folded = fold(line);
         // A list bullet before the date ("• شنبه 1 اردیبهشت 1403") is not part of it.
         let folded = folded
             .trim()

@@ -160,6 +160,10 @@ pub fn is_price(s: &str) -> bool {
 
 /// Is the line a URL, or a short label and a URL ("链接:https://…")?
 pub fn is_url_line(s: &str) -> bool {
+    // A token is a URL only if it holds "://" or starts with "www.".
+    if !s.contains("://") && !s.contains("www.") {
+        return false;
+    }
     let tokens: Vec<&str> = s.split_whitespace().collect();
     let url = |t: &str| {
         let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
