@@ -43,12 +43,11 @@
 use crate::engine::chars::CharClass;
 use std::collections::{BTreeMap, HashMap};
 
-use crate::engine::hash::Map;
-
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::data::DataFile;
+use crate::engine::hash::Map;
 use crate::engine::language::{is_han, LanguageModel, Languages};
 use crate::engine::normalize::fold;
 use crate::error::DataError;

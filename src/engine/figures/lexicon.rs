@@ -7,12 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::engine::hash::Map;
-
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::data::DataFile;
+use crate::engine::hash::Map;
 use crate::engine::normalize::fold;
 use crate::error::DataError;
 use crate::model::{FigureCategory, FigureWho, Qualifier};

@@ -103,7 +103,7 @@ fn digit_groups(s: &str) -> usize {
     let mut groups = 0;
     let mut in_group = false;
     for c in s.chars() {
-        let d = c.is_numeric();
+        let d = c.is_num();
         if d && !in_group {
             groups += 1;
         }
@@ -154,7 +154,7 @@ pub fn is_price(s: &str) -> bool {
     let chars: Vec<char> = s.chars().collect();
     let decimal = chars
         .windows(3)
-        .any(|w| w[0].is_numeric() && ".,".contains(w[1]) && w[2].is_numeric());
+        .any(|w| w[0].is_num() && ".,".contains(w[1]) && w[2].is_num());
     decimal && digit_groups(s) == 2 && letter_words(s) <= 1 && chars.len() <= 30
 }
 
