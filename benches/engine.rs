@@ -3,7 +3,10 @@
 //!
 //! The corpus sample is fixed (every 8th row of `labels.csv` plus every row that is
 //! not plain text, so the XML/JSON/HTML formats are all in), so figures are
-//! comparable between runs. Without `../shared` only the seeds are measured.
+//! comparable between runs. `engine/corpus_all` runs `Engine::process` over every
+//! labelled document of the shared corpus (`labels.csv` and `web/labels.csv`) and
+//! reports articles per second: the per-article engine cost of issues 8 and 11.
+//! Without `../shared` only the seeds are measured (and a message says so).
 //!
 //! Run: `cargo bench --bench engine`. Figures are recorded in BENCHMARKS.md.
 
@@ -59,6 +62,47 @@ fn corpus_sample() -> Option<Vec<Vec<u8>>> {
         }
     }
     Some(read_all(&paths))
+}
+
+/// Every labelled document of the corpus (`labels.csv`, `web/labels.csv`), or `None`
+/// without `../shared`.
+fn corpus_all() -> Option<Vec<Vec<u8>>> {
+    let corpus = manifest().join("../shared/corpus");
+    let mut paths = Vec::new();
+    for dir in [corpus.clone(), corpus.join("web")] {
+        let labels = std::fs::read_to_string(dir.join("labels.csv")).ok()?;
+        for line in labels.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            paths.push(dir.join(first_field(line).0));
+        }
+    }
+    Some(read_all(&paths))
+}
+
+/// `Engine::process` over a whole set per iteration, as articles per second.
+fn bench_articles(c: &mut Criterion, engine: &Engine, name: &str, inputs: &[Vec<u8>]) {
+    let articles: usize = inputs
+        .iter()
+        .filter_map(|i| engine.process(i).ok())
+        .map(|a| a.len())
+        .sum();
+    let mut g = c.benchmark_group(format!("engine/{name}"));
+    // One pass is over a second of CPU: fewer, longer samples.
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(20));
+    g.throughput(Throughput::Elements(articles as u64));
+    g.bench_function("process", |b| {
+        b.iter(|| {
+            for input in inputs {
+                black_box(engine.process(black_box(input)).ok());
+            }
+        })
+    });
+    g.finish();
+    eprintln!(
+        "engine/{name}: {} inputs, {} bytes, {articles} articles (throughput = articles/s)",
+        inputs.len(),
+        total(inputs),
+    );
 }
 
 fn total(inputs: &[Vec<u8>]) -> u64 {
@@ -128,6 +172,10 @@ fn engine_benches(c: &mut Criterion) {
     match corpus_sample() {
         Some(sample) => bench_set(c, &engine, "corpus_sample", &sample),
         None => eprintln!("../shared/corpus not found: measuring the seeds only"),
+    }
+    match corpus_all() {
+        Some(all) => bench_articles(c, &engine, "corpus_all", &all),
+        None => eprintln!("../shared/corpus not found: skipping engine/corpus_all"),
     }
 }
 

@@ -2,9 +2,10 @@
 //!
 //! `char::is_alphabetic` answers ASCII at once but binary-searches Unicode tables for
 //! every other character, which made it the engine's largest cost on Arabic, Cyrillic
-//! and CJK text. [`CharClass`] answers the Basic Multilingual Plane from two bitmaps
-//! (8 KiB each) computed once from the standard library's own answer, so the result is
-//! the same as `char::is_alphabetic` / `char::is_alphanumeric` for every character
+//! and CJK text (`char::is_numeric` likewise). [`CharClass`] answers the Basic
+//! Multilingual Plane from three bitmaps (8 KiB each) computed once from the standard
+//! library's own answer, so the result is the same as `char::is_alphabetic` /
+//! `char::is_alphanumeric` / `char::is_numeric` for every character
 //! (checked exhaustively by the test below); characters outside the BMP go to the
 //! standard library.
 
@@ -15,12 +16,14 @@ const WORDS: usize = 0x10000 / 64;
 struct Tables {
     alphabetic: [u64; WORDS],
     alphanumeric: [u64; WORDS],
+    numeric: [u64; WORDS],
 }
 
 static TABLES: LazyLock<Box<Tables>> = LazyLock::new(|| {
     let mut t = Box::new(Tables {
         alphabetic: [0; WORDS],
         alphanumeric: [0; WORDS],
+        numeric: [0; WORDS],
     });
     for u in 0..0x10000u32 {
         let Some(c) = char::from_u32(u) else {
@@ -32,6 +35,9 @@ static TABLES: LazyLock<Box<Tables>> = LazyLock::new(|| {
         }
         if c.is_alphanumeric() {
             t.alphanumeric[w] |= bit;
+        }
+        if c.is_numeric() {
+            t.numeric[w] |= bit;
         }
     }
     t
@@ -51,6 +57,8 @@ pub trait CharClass {
     fn is_alpha(self) -> bool;
     /// Same as [`char::is_alphanumeric`].
     fn is_alnum(self) -> bool;
+    /// Same as [`char::is_numeric`].
+    fn is_num(self) -> bool;
 }
 
 impl CharClass for char {
@@ -77,6 +85,18 @@ impl CharClass for char {
             self.is_alphanumeric()
         }
     }
+
+    #[inline]
+    fn is_num(self) -> bool {
+        let u = self as u32;
+        if u < 0x80 {
+            self.is_ascii_digit()
+        } else if u < 0x10000 {
+            bit(&TABLES.numeric, u)
+        } else {
+            self.is_numeric()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +108,7 @@ mod tests {
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             assert_eq!(c.is_alpha(), c.is_alphabetic(), "{c:?}");
             assert_eq!(c.is_alnum(), c.is_alphanumeric(), "{c:?}");
+            assert_eq!(c.is_num(), c.is_numeric(), "{c:?}");
         }
     }
 }

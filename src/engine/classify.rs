@@ -655,16 +655,12 @@ impl Topics {
         let a = &tagged.article;
         let headline = self.terms.find(&a.headline_match);
         let mut headline_groups: BTreeSet<(usize, usize)> = BTreeSet::new();
-        // counts[topic][group][term]
+        // counts[topic][group][term]; a group's list stays empty (all zero, which
+        // `decide` skips) until one of its terms is hit: most groups never are.
         let mut counts: Vec<Vec<Vec<Count>>> = self
             .topics
             .iter()
-            .map(|t| {
-                t.groups
-                    .iter()
-                    .map(|g| vec![Count::default(); g.terms.len()])
-                    .collect()
-            })
+            .map(|t| t.groups.iter().map(|_| Vec::new()).collect())
             .collect();
         let mut headline = headline;
         let mut body_occs = self.terms.find(&a.body_match);
@@ -709,7 +705,7 @@ impl Topics {
                 .near
                 .is_none_or(|near| subject_groups.contains(&(s.topic, near)))
             {
-                counts[s.topic][s.group][s.term].headline += 1;
+                count_at(&mut counts, &self.topics, *s).headline += 1;
             }
         }
         // sentences holding a hit of each (topic, group), for `near`
@@ -738,7 +734,7 @@ impl Topics {
                     continue;
                 }
             }
-            let c = &mut counts[s.topic][s.group][s.term];
+            let c = count_at(&mut counts, &self.topics, s);
             c.body += 1;
             c.lead += u32::from(l.lead);
             c.sentences.insert(l.sentence);
@@ -750,6 +746,15 @@ impl Topics {
             .map(|(topic, counts)| decide(topic, &counts, n_sentences, headline_missing))
             .collect()
     }
+}
+
+/// The count of a slot's term, filling its group's list when it is first hit.
+fn count_at<'c>(counts: &'c mut [Vec<Vec<Count>>], topics: &[Topic], s: Slot) -> &'c mut Count {
+    let list = &mut counts[s.topic][s.group];
+    if list.is_empty() {
+        list.resize_with(topics[s.topic].groups[s.group].terms.len(), Count::default);
+    }
+    &mut list[s.term]
 }
 
 /// Within one (topic, group), overlapping occurrences count once: the longest wins.

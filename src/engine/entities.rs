@@ -47,6 +47,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::data::DataFile;
+use crate::engine::hash::Map;
 use crate::engine::language::{is_han, LanguageModel, Languages};
 use crate::engine::normalize::fold;
 use crate::error::DataError;
@@ -126,21 +127,21 @@ pub struct Gazetteer {
     entities: Vec<Entity>,
     languages: Vec<Language>,
     /// Folded token form → token.
-    folded: HashMap<Box<str>, FoldedTok>,
+    folded: Map<Box<str>, FoldedTok>,
     /// Case-sensitive display token → token id.
-    exact: HashMap<Box<str>, u32>,
+    exact: Map<Box<str>, u32>,
     /// Stem of an inflecting name token → (token id, language index).
-    stems: HashMap<Box<str>, Vec<(u32, usize)>>,
+    stems: Map<Box<str>, Vec<(u32, usize)>>,
     /// Case ending → languages using it.
-    endings: HashMap<Box<str>, u64>,
+    endings: Map<Box<str>, u64>,
     max_ending_chars: usize,
-    prefixes: HashMap<Box<str>, Prefix>,
+    prefixes: Map<Box<str>, Prefix>,
     max_prefix_chars: usize,
     /// Suffix → languages allowing it.
-    suffixes: HashMap<Box<str>, u64>,
+    suffixes: Map<Box<str>, u64>,
     max_suffix_chars: usize,
     /// Trie edges: (node, token id) → node. Node 0 is the root.
-    edges: HashMap<(u32, u32), u32>,
+    edges: Map<(u32, u32), u32>,
     /// Entity index named by the path to each node, if any.
     terminal: Vec<Option<u32>>,
     next_tok: u32,
@@ -557,7 +558,7 @@ impl Gazetteer {
     /// listed as `exact` run on the display forms.
     pub fn find(&self, article: &CleanArticle) -> Vec<EntityMention> {
         // entity → (headline count, body offsets)
-        let mut found: HashMap<u32, (u32, Vec<u32>)> = HashMap::new();
+        let mut found: Map<u32, (u32, Vec<u32>)> = Map::default();
         let mut scratch = Scratch::default();
         let headline = article.headline.as_deref().unwrap_or("");
         self.count(&article.headline_match, headline, &mut scratch, |e, _| {

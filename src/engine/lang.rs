@@ -13,7 +13,9 @@
 //! A language declared by the container (`xml:lang`, ninjs `language`) is trusted when
 //! the text is too short to judge.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+
+use crate::engine::hash::Set;
 
 use crate::engine::chars::CharClass;
 use crate::engine::language::{LanguageModel, Languages, Script};
@@ -243,10 +245,10 @@ fn latin_by_letters(
 
 /// The distinct lower-cased words of a text, computed on first use and shared by
 /// every language's function-word count (each word is lower-cased once, not once per
-/// language).
+/// language). Words already in lower case are borrowed from the text, not copied.
 struct TextWords<'a> {
     text: &'a str,
-    set: std::cell::OnceCell<HashSet<String>>,
+    set: std::cell::OnceCell<Set<Cow<'a, str>>>,
 }
 
 impl<'a> TextWords<'a> {
@@ -263,10 +265,25 @@ impl<'a> TextWords<'a> {
                 self.text
                     .split(|c: char| !c.is_alnum())
                     .filter(|w| !w.is_empty())
-                    .map(str::to_lowercase)
+                    .map(lower)
                     .collect()
             })
             .contains(w)
+    }
+}
+
+/// `str::to_lowercase`, borrowing a word that has no ASCII capital and no other
+/// non-ASCII character (the only case where lower-casing is known to change nothing
+/// without the Unicode tables).
+fn lower(w: &str) -> Cow<'_, str> {
+    if w.is_ascii() {
+        if w.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(w.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(w)
+        }
+    } else {
+        Cow::Owned(w.to_lowercase())
     }
 }
 

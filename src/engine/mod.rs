@@ -15,6 +15,7 @@ pub mod decode;
 pub mod entities;
 pub mod figures;
 pub mod formats;
+pub mod hash;
 pub mod lang;
 pub mod language;
 pub mod normalize;

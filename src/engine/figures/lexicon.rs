@@ -11,6 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::data::DataFile;
+use crate::engine::hash::Map;
 use crate::engine::language::Languages;
 use crate::engine::normalize::fold;
 use crate::error::DataError;
@@ -217,8 +218,8 @@ pub(super) struct Lexicon {
     pub script: Script,
     /// (prefix, is_conjunction), longest first.
     prefixes: Vec<(String, usize, bool)>,
-    exact: HashMap<String, Vec<usize>>,
-    stems: HashMap<String, Vec<usize>>,
+    exact: Map<String, Vec<usize>>,
+    stems: Map<String, Vec<usize>>,
     phrases: Vec<Phrase>,
     pub vague_labels: Vec<String>,
     pub abbreviations: HashSet<String>,
@@ -506,8 +507,8 @@ impl Lexicon {
             language: doc.language.into_inner(),
             script: model.script,
             prefixes,
-            exact: HashMap::new(),
-            stems: HashMap::new(),
+            exact: Map::default(),
+            stems: Map::default(),
             phrases: Vec::new(),
             vague_labels,
             abbreviations,

@@ -34,6 +34,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::data::DataFile;
+use crate::engine::chars::CharClass;
+use crate::engine::hash::Map;
 use crate::engine::language::{Languages, Script};
 use crate::engine::normalize::fold_with_map;
 use crate::error::DataError;
@@ -79,7 +81,7 @@ struct Agency {
 pub struct Agencies {
     agencies: Vec<Agency>,
     /// Credit form of every alias (loose and credit-only) → (agency index, loose?).
-    by_form: HashMap<String, (usize, bool)>,
+    by_form: Map<String, (usize, bool)>,
     /// Credit forms of all aliases, longest first (for prefix checks after "agency").
     forms_by_len: Vec<String>,
     /// Automaton over the loose aliases.
@@ -218,17 +220,15 @@ fn word_bounded(affixes: &AliasAffixes, text: &str, start: usize, end: usize) ->
     let first = text[start..].chars().next().and_then(Script::of);
     let left_ok = match before.first() {
         None => true,
-        Some(&c) if !c.is_alphanumeric() => true,
-        Some(&c) => {
-            affixes.is_proclitic(first, c) && before.get(1).is_none_or(|&p| !p.is_alphanumeric())
-        }
+        Some(&c) if !c.is_alnum() => true,
+        Some(&c) => affixes.is_proclitic(first, c) && before.get(1).is_none_or(|&p| !p.is_alnum()),
     };
     if !left_ok {
         return false;
     }
     let run: Vec<char> = text[end..]
         .chars()
-        .take_while(|c| c.is_alphanumeric())
+        .take_while(|c| c.is_alnum())
         .take(MAX_ALIAS_ENDING + 1)
         .collect();
     if run.is_empty() {
@@ -394,7 +394,7 @@ impl Agencies {
     /// The agency a whole string names (a credit line, a metadata credit, a group in
     /// parentheses), allowing a trailing "Photo"/"فيديو".
     pub fn lookup(&self, s: &str) -> Option<Credit> {
-        let form = credit_form(s.trim_matches(|c: char| !c.is_alphanumeric()));
+        let form = credit_form(s.trim_matches(|c: char| !c.is_alnum()));
         self.lookup_form(&form.text).map(|i| self.credit(i, s))
     }
 
@@ -464,7 +464,7 @@ impl Agencies {
         for m in self.introducer.iter().flat_map(|re| re.find_iter(text)) {
             // "agency" inside a longer word ("subagency") does not count.
             let prev = text[..m.start()].chars().next_back();
-            if prev.is_some_and(|c| c.is_alphanumeric() && !"وفبلك".contains(c)) {
+            if prev.is_some_and(|c| c.is_alnum() && !"وفبلك".contains(c)) {
                 continue;
             }
             let rest = &text[m.end()..];

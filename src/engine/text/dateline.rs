@@ -23,12 +23,12 @@
 //!    "- agency -" credit: "القاهرة - …", "موسكو (رويترز) - …", "موسكو-أ. ف. ب- …".
 //! 7. **CJK**: [agency] place, [month 月] day 日, dispatch word: "新华社北京1月5日电".
 
-use std::collections::HashSet;
-
 use regex::Regex;
 
 use super::agencies::{credit_form, Agencies};
 use super::dates::Dates;
+use crate::engine::chars::CharClass;
+use crate::engine::hash::Set;
 use crate::engine::language::{Languages, Script};
 use crate::engine::normalize::fold;
 
@@ -44,7 +44,7 @@ pub struct Datelines {
     arabic: Regex,
     cjk: Option<Regex>,
     agencies: Agencies,
-    not_places: HashSet<String>,
+    not_places: Set<String>,
 }
 
 /// A capitalised word of a place name ("KYIV", "Almaty", "Нур-Султан", "L'Aquila").
@@ -174,7 +174,7 @@ impl Datelines {
                 .map(|m| m.as_str().trim().trim_end_matches(',').trim().to_string())
         };
         let upper = |s: &str| {
-            let letters: Vec<char> = s.chars().filter(|c| c.is_alphabetic()).collect();
+            let letters: Vec<char> = s.chars().filter(|c| c.is_alpha()).collect();
             letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase())
         };
         // 1. Credit in brackets.
@@ -186,7 +186,7 @@ impl Datelines {
             let pl = place(&c)?;
             // An unknown bracket ("Жанаозен (бывший Новый Узень) - город …") needs an
             // upper-case place or a Latin one ("Kyiv (Reuters) -" style).
-            let latin = pl.chars().all(|ch| !ch.is_alphabetic() || ch.is_ascii());
+            let latin = pl.chars().all(|ch| !ch.is_alpha() || ch.is_ascii());
             let unknown_ok = c.name("dash").is_some() && (upper(&pl) || latin);
             if self.place_ok(&pl) && (self.is_agency(credit) || unknown_ok) {
                 return Some(pl);

@@ -39,9 +39,11 @@
 //! are left alone: `شوال 1440` is not read as a date).
 
 use crate::engine::chars::CharClass;
+use crate::engine::hash::{Map, Set};
 use std::collections::{HashMap, HashSet};
 
-use regex::{Captures, Regex};
+use regex::Regex;
+use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -124,17 +126,17 @@ pub struct StatedDate {
 /// Compiled date words of all languages.
 #[derive(Debug, Clone, Default)]
 pub struct Dates {
-    months: HashMap<String, (Calendar, u32)>,
+    months: Map<String, (Calendar, u32)>,
     zones: HashMap<String, String>,
     am: HashSet<String>,
     pm: HashSet<String>,
     orders: HashMap<String, Order>,
     /// A whole line that is a date.
-    line: Option<Regex>,
+    line: Option<CaptureRe>,
     /// A date that ends a line ("World Wednesday 20/March/2019 10:57 AM").
-    trailing: Option<Regex>,
+    trailing: Option<CaptureRe>,
     /// A date starting the text (prefix allowed), for stamps.
-    leading: Option<Regex>,
+    leading: Option<CaptureRe>,
     /// `line`, `trailing` and `leading` without their word-boundary assertions: they
     /// match whatever those match (and a little more), and the lazy DFA runs them on
     /// any text, where a Unicode `\b` sends the originals to the much slower PikeVM.
@@ -145,7 +147,114 @@ pub struct Dates {
     /// Folded month alternation (regex source), for datelines.
     month_alt: String,
     dispatch: Vec<String>,
-    not_places: HashSet<String>,
+    not_places: Set<String>,
+}
+
+/// Heap for the visited set of one backtracking search of a date regex: the
+/// backtracker takes texts up to this many bits divided by the NFA's states (a few
+/// hundred bytes for the date regexes, more than any date line or head line).
+const BACKTRACK_BYTES: usize = 2 << 20;
+
+/// A capturing date regex. The date regexes hold every language's date words, so
+/// their NFAs are large, and the regex crate's per-thread cache for each held PikeVM
+/// slot tables of ~9.5 MB twice over (most of the engine's peak memory). Captures run
+/// on a bounded backtracker instead: the same leftmost-first matches and groups, with
+/// memory for one search only (NFA states × text length bits). A text too long for it
+/// goes to the regex crate as before.
+#[derive(Debug, Clone)]
+struct CaptureRe {
+    backtrack: Option<BoundedBacktracker>,
+    regex: Regex,
+}
+
+impl CaptureRe {
+    fn new(src: &str) -> Option<CaptureRe> {
+        let regex = Regex::new(src).ok()?;
+        let backtrack = BoundedBacktracker::builder()
+            .configure(BoundedBacktracker::config().visited_capacity(BACKTRACK_BYTES))
+            .build(src)
+            .ok();
+        Some(CaptureRe { backtrack, regex })
+    }
+
+    fn captures<'h>(&self, hay: &'h str) -> Option<Groups<'h>> {
+        if let Some(bt) = self
+            .backtrack
+            .as_ref()
+            .filter(|bt| hay.len() <= bt.max_haystack_len())
+        {
+            let mut cache = bt.create_cache();
+            let mut caps = bt.create_captures();
+            if bt.try_captures(&mut cache, hay, &mut caps).is_ok() {
+                return caps.is_match().then_some(Groups::Backtrack { hay, caps });
+            }
+        }
+        self.regex.captures(hay).map(Groups::Regex)
+    }
+}
+
+/// The groups of a date match, from either engine.
+enum Groups<'h> {
+    Backtrack {
+        hay: &'h str,
+        caps: regex_automata::util::captures::Captures,
+    },
+    Regex(regex::Captures<'h>),
+}
+
+/// One matched group: its text and byte range in the searched text.
+#[derive(Debug, Clone, Copy)]
+struct Piece<'h> {
+    text: &'h str,
+    start: usize,
+    end: usize,
+}
+
+impl<'h> Piece<'h> {
+    fn as_str(&self) -> &'h str {
+        self.text
+    }
+
+    fn start(&self) -> usize {
+        self.start
+    }
+
+    fn end(&self) -> usize {
+        self.end
+    }
+}
+
+impl<'h> Groups<'h> {
+    fn name(&self, name: &str) -> Option<Piece<'h>> {
+        match self {
+            Groups::Backtrack { hay, caps } => caps.get_group_by_name(name).map(|s| Piece {
+                text: &hay[s.start..s.end],
+                start: s.start,
+                end: s.end,
+            }),
+            Groups::Regex(c) => c.name(name).map(|m| Piece {
+                text: m.as_str(),
+                start: m.start(),
+                end: m.end(),
+            }),
+        }
+    }
+
+    /// The whole match.
+    fn whole(&self) -> Option<Piece<'h>> {
+        match self {
+            Groups::Backtrack { hay, caps } => caps.get_group(0).map(|s| Piece {
+                text: &hay[s.start..s.end],
+                start: s.start,
+                end: s.end,
+            }),
+            Groups::Regex(c) => c.get(0).map(|m| Piece {
+                text: m.as_str(),
+                start: m.start(),
+                end: m.end(),
+            }),
+        }
+    }
 }
 
 /// Folded word as matched: display form (invisibles dropped), folded, spaces single.
@@ -470,10 +579,10 @@ impl Dates {
         };
         let line = format!(r"^{prefix}{weekday}{date}{time}{trailing_weekday}$");
         let leading = format!(r"^(?P<pre>{prefix}){weekday}{date}{time}");
-        self.line = Regex::new(&line).ok();
+        self.line = CaptureRe::new(&line);
         let trailing = format!(r"(?P<pre>{prefix}){weekday}{date}{time}{trailing_weekday}$");
-        self.trailing = Regex::new(&trailing).ok();
-        self.leading = Regex::new(&leading).ok();
+        self.trailing = CaptureRe::new(&trailing);
+        self.leading = CaptureRe::new(&leading);
         let test = |src: &str| Regex::new(&without_word_boundaries(src)).ok();
         self.line_test = test(&line);
         self.trailing_test = test(&trailing);
@@ -491,7 +600,7 @@ impl Dates {
     }
 
     /// Folded words that start sentences and are never a dateline place.
-    pub fn not_places(&self) -> &HashSet<String> {
+    pub fn not_places(&self) -> &Set<String> {
         &self.not_places
     }
 
@@ -504,8 +613,13 @@ impl Dates {
     /// [`Self::date_line`] with the language of the text, which decides the order of
     /// an all-numeric date with `/` or `-` (`05/01/2022`).
     pub fn date_line_in(&self, line: &str, lang: Option<&str>) -> Option<String> {
+        self.line.as_ref()?;
+        self.date_line_folded(line, &fold(line), lang)
+    }
+
+    /// [`Self::date_line_in`] when the caller has `fold(line)` already.
+    pub fn date_line_folded(&self, line: &str, folded: &str, lang: Option<&str>) -> Option<String> {
         let re = self.line.as_ref()?;
-        let folded = fold(line);
         // A list bullet before the date ("• شنبه 1 اردیبهشت 1403") is not part of it.
         let folded = folded
             .trim()
@@ -537,7 +651,7 @@ impl Dates {
             return None;
         }
         let c = re.captures(&folded[lead..])?;
-        let whole = c.get(0)?;
+        let whole = c.whole()?;
         let end = lead + whole.end();
         let rest = &folded[end..];
         let next = rest.chars().next();
@@ -638,7 +752,7 @@ impl Dates {
             return None;
         }
         let c = re.captures(folded)?;
-        let start = c.get(0)?.start();
+        let start = c.whole()?.start();
         let before = &folded[..start];
         if before.chars().next_back().is_some_and(CharClass::is_alnum) {
             return None;
@@ -651,7 +765,7 @@ impl Dates {
     }
 
     /// The ISO form of a captured date, or `None` when it is not a real date.
-    fn iso(&self, c: &Captures, raw: &str, lang: Option<&str>) -> Option<String> {
+    fn iso(&self, c: &Groups, raw: &str, lang: Option<&str>) -> Option<String> {
         let num = |name: &str| c.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
         let month = |name: &str| -> Option<(Calendar, u32)> {
             let n: String = c

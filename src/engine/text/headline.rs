@@ -11,6 +11,9 @@
 //! The headline loses a leading bullet, a glued date stamp and a site-name suffix,
 //! each cut piece listed too.
 
+use std::cell::OnceCell;
+
+use crate::engine::hash::Set;
 use crate::engine::normalize::fold;
 
 use super::shape;
@@ -169,15 +172,32 @@ impl TextRules {
         let kept = d.kept();
         let last_kept = kept.last().copied();
         let in_head: Vec<usize> = head.iter().map(|h| h.line).collect();
-        let body: std::collections::HashSet<String> = kept
-            .iter()
-            .filter(|i| !in_head.contains(i))
-            .flat_map(|&i| shape::stems(&fold(&d.text[i])))
-            .collect();
+        // The body's stems, only once a candidate needs them (many heads have none).
+        let body_folded: OnceCell<Vec<String>> = OnceCell::new();
+        let body: OnceCell<Set<&str>> = OnceCell::new();
+        let body = || {
+            body.get_or_init(|| {
+                body_folded
+                    .get_or_init(|| {
+                        kept.iter()
+                            .filter(|i| !in_head.contains(i))
+                            .map(|&i| fold(&d.text[i]))
+                            .collect()
+                    })
+                    .iter()
+                    .flat_map(|f| shape::stems(f))
+                    .collect()
+            })
+        };
         let on_topic = |i: usize| {
-            let stems = shape::stems(&fold(&d.text[i]));
+            let folded = fold(&d.text[i]);
+            let stems = shape::stems(&folded);
+            if stems.is_empty() {
+                return true;
+            }
+            let body = body();
             let shared = stems.iter().filter(|s| body.contains(*s)).count();
-            body.is_empty() || stems.is_empty() || shared * 4 >= stems.len()
+            body.is_empty() || shared * 4 >= stems.len()
         };
         let rank = |h: &HeadLine| match h.kind {
             // A headline needs text after it.

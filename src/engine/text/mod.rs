@@ -51,7 +51,7 @@ use crate::error::DataError;
 use crate::model::{Credit, Removed};
 
 use agencies::Agencies;
-use patterns::{key, Kind, Pattern, Patterns, Rule};
+use patterns::{key_of_folded, Kind, Pattern, Patterns, Rule};
 use shape::{ends_sentence, last_meaningful};
 use story::State;
 
@@ -213,7 +213,16 @@ impl TextRules {
     /// The read-more rule a line is (or ends with), and the text left when the marker
     /// is glued to the end of a paragraph ("… أعلنت الحكومة ... المزيد").
     fn read_more<'r>(&'r self, line: &str) -> Option<(&'r Rule, Option<String>)> {
-        let k = key(line);
+        self.read_more_folded(line, &crate::engine::normalize::fold(line))
+    }
+
+    /// [`Self::read_more`] when the caller has the line's matching form already.
+    fn read_more_folded<'r>(
+        &'r self,
+        line: &str,
+        folded: &str,
+    ) -> Option<(&'r Rule, Option<String>)> {
+        let k = key_of_folded(folded);
         for rule in self.patterns.of_kind(Kind::ReadMore) {
             for p in &rule.patterns {
                 let Pattern::Key(p) = p else { continue };

@@ -103,7 +103,7 @@ fn digit_groups(s: &str) -> usize {
     let mut groups = 0;
     let mut in_group = false;
     for c in s.chars() {
-        let d = c.is_numeric();
+        let d = c.is_num();
         if d && !in_group {
             groups += 1;
         }
@@ -154,12 +154,16 @@ pub fn is_price(s: &str) -> bool {
     let chars: Vec<char> = s.chars().collect();
     let decimal = chars
         .windows(3)
-        .any(|w| w[0].is_numeric() && ".,".contains(w[1]) && w[2].is_numeric());
+        .any(|w| w[0].is_num() && ".,".contains(w[1]) && w[2].is_num());
     decimal && digit_groups(s) == 2 && letter_words(s) <= 1 && chars.len() <= 30
 }
 
 /// Is the line a URL, or a short label and a URL ("链接:https://…")?
 pub fn is_url_line(s: &str) -> bool {
+    // A token is a URL only if it holds "://" or starts with "www.".
+    if !s.contains("://") && !s.contains("www.") {
+        return false;
+    }
     let tokens: Vec<&str> = s.split_whitespace().collect();
     let url = |t: &str| {
         let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
@@ -285,14 +289,17 @@ pub fn trailing_stamp(s: &str) -> Option<usize> {
 
 /// Content-word stems of a line for topic overlap: the first five letters of each
 /// word of three letters or more, and each pair of adjacent CJK characters.
-pub fn stems(folded: &str) -> Vec<String> {
+pub fn stems(folded: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for token in folded.split(|c: char| !c.is_alnum()) {
-        let chars: Vec<char> = token.chars().collect();
-        if chars.iter().any(|&c| is_cjk(c)) {
-            out.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
-        } else if chars.iter().filter(|c| c.is_alpha()).count() >= 3 {
-            out.push(chars.iter().take(5).collect());
+        if token.chars().any(is_cjk) {
+            // every pair of adjacent chars, as a slice of the token
+            let mut bounds: Vec<usize> = token.char_indices().map(|(i, _)| i).collect();
+            bounds.push(token.len());
+            out.extend(bounds.windows(3).map(|w| &token[w[0]..w[2]]));
+        } else if token.chars().filter(|c| c.is_alpha()).count() >= 3 {
+            let end = token.char_indices().nth(5).map_or(token.len(), |(i, _)| i);
+            out.push(&token[..end]);
         }
     }
     out

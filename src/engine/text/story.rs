@@ -119,7 +119,10 @@ impl TextRules {
             if d.text[i].is_empty() {
                 continue;
             }
-            if let Some(iso) = self.dates.date_line(&d.text[i]) {
+            // The matching form of the line, shared by the checks below (none of them
+            // changes the line before the data rules run).
+            let folded = fold(&d.text[i]);
+            if let Some(iso) = self.dates.date_line_folded(&d.text[i], &folded, None) {
                 d.remove(i, DATE_LINE);
                 d.published.get_or_insert(iso);
                 continue;
@@ -132,7 +135,7 @@ impl TextRules {
                 d.remove(i, URL_LINE);
                 continue;
             }
-            if let Some((rule, glued)) = self.read_more(&d.text[i]) {
+            if let Some((rule, glued)) = self.read_more_folded(&d.text[i], &folded) {
                 match glued {
                     None => d.remove(i, &rule.name),
                     Some(kept) => {
@@ -143,7 +146,7 @@ impl TextRules {
                 seen_content |= d.state[i] == State::Keep;
                 continue;
             }
-            let matched = self.data_rules(d, i, seen_content);
+            let matched = self.data_rules(d, i, seen_content, &folded);
             if !matched && d.state[i] == State::Keep {
                 seen_content = true;
             }
@@ -173,8 +176,9 @@ impl TextRules {
     /// `strip` rules: cut a matching piece off the start or end of line `i`. A date in
     /// the piece becomes the story's date when none is known.
     fn strip_rules(&self, d: &mut Draft, i: usize) {
-        // The folded line, computed once and again only after a cut changed the line.
-        let mut folded_line: Option<(String, Vec<usize>)> = None;
+        // The folded line, computed once and again only after a cut changed the line;
+        // the map back to display chars only when a pattern matched.
+        let mut folded_line: Option<String> = None;
         for rule in self.patterns.of_kind(Kind::Strip) {
             if rule
                 .max_chars
@@ -184,13 +188,15 @@ impl TextRules {
             }
             for p in &rule.patterns {
                 let Pattern::Regex(re) = p else { continue };
-                let (folded, map) = folded_line.get_or_insert_with(|| fold_with_map(&d.text[i]));
+                let folded = folded_line.get_or_insert_with(|| fold(&d.text[i]));
                 let Some(m) = re.find(folded) else { continue };
                 let at_start = folded[..m.start()].trim().is_empty();
                 let at_end = folded[m.end()..].trim().is_empty();
                 if !(at_start || at_end) || m.start() == m.end() {
                     continue;
                 }
+                // `fold` and `fold_with_map` give the same text.
+                let (_, map) = fold_with_map(&d.text[i]);
                 let display: Vec<char> = d.text[i].chars().collect();
                 let to_display = |folded_byte: usize| {
                     let c = folded[..folded_byte].chars().count();
@@ -218,16 +224,15 @@ impl TextRules {
     }
 
     /// The data rules on line `i`; true when one removed or marked the line.
-    fn data_rules(&self, d: &mut Draft, i: usize, seen_content: bool) -> bool {
-        let folded = fold(&d.text[i]);
-        let k = key_of_folded(&folded);
+    fn data_rules(&self, d: &mut Draft, i: usize, seen_content: bool, folded: &str) -> bool {
+        let k = key_of_folded(folded);
         for rule in &self.patterns.rules {
             if rule.position == Position::Head && seen_content {
                 continue;
             }
             if rule.kind == Kind::Block {
                 if let Some(members) =
-                    self.block_at(&mut d.text, &d.state, &mut d.partial, i, rule, &k, &folded)
+                    self.block_at(&mut d.text, &d.state, &mut d.partial, i, rule, &k, folded)
                 {
                     for j in members {
                         d.remove(j, &rule.name);
@@ -236,7 +241,7 @@ impl TextRules {
                 }
                 continue;
             }
-            if let Some(found) = self.rule_matches(rule, &d.text[i], &folded, &k) {
+            if let Some(found) = self.rule_matches(rule, &d.text[i], folded, &k) {
                 if rule.effect == Effect::NotHeadline {
                     d.not_headline[i] = true;
                     continue;
