@@ -22,6 +22,7 @@ pub mod memory;
 pub mod pipeline;
 pub mod stage;
 pub mod watcher;
+pub mod workers;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
