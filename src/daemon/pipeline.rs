@@ -583,7 +583,7 @@ impl<T: Transport> Pipeline<T> {
             Ok(None) => {
                 if T::FINISH_ON_SUBMIT {
                     // a failed move is retried by the claims, never resubmitted
-                    claims.finish(&cfg.inbox, &path, &hash);
+                    claims.finish_off_executor(&cfg.inbox, &path, &hash).await;
                 }
             }
             Ok(Some(record)) => reject_file(claims, &cfg.inbox, &path, &hash, &record),
