@@ -1,4 +1,6 @@
-//! JetStream transport: the watcher publishes files to `<prefix>.raw`; each stage is a
+//! JetStream transport: the watcher publishes files to `<prefix>.raw` (in a process
+//! that also runs the clean stage, the intake cleans the file and publishes its
+//! `<prefix>.clean` messages instead: each file is cleaned once); each stage is a
 //! durable pull consumer that runs its stage function, publishes the result with
 //! `Nats-Msg-Id = <id>:<stage>`, awaits the publish ack and only then acks its input.
 //!
