@@ -405,6 +405,12 @@ impl Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
+        // stop the daemon and the broker before their folder goes (clearing the list
+        // alone dropped the handles without killing: every run left both running)
+        for c in &mut self.k.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
         self.k.0.clear();
         let _ = std::fs::remove_dir_all(&self.root);
     }

@@ -30,11 +30,13 @@ struct Ticket {
 }
 
 impl Ticket {
-    fn story_done(&self) {
+    async fn story_done(&self) {
         if self.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
             if let Some(f) = &self.file {
                 // moves it to processed/; a failed move is retried there, never redone
-                f.claims.finish(&f.inbox, &f.path, &self.hash);
+                f.claims
+                    .finish_off_executor(&f.inbox, &f.path, &self.hash)
+                    .await;
             }
         }
     }
@@ -69,7 +71,7 @@ impl Delivery for Item {
         // clean: releases the file's own count (its stories were added on forward);
         // tag: the story goes on with the next stage; classify: the story is written
         if self.stage != Stage::Tag {
-            self.ticket.story_done();
+            self.ticket.story_done().await;
         }
     }
     async fn retry_after(self, _delay: Duration) {
@@ -80,7 +82,7 @@ impl Delivery for Item {
             (Stage::Clean, Some(f)) => {
                 pipeline::reject_file(&f.claims, &f.inbox, &f.path, &self.ticket.hash, record)
             }
-            _ => self.ticket.story_done(),
+            _ => self.ticket.story_done().await,
         }
     }
 }

@@ -1,4 +1,6 @@
-//! JetStream transport: the watcher publishes files to `<prefix>.raw`; each stage is a
+//! JetStream transport: the watcher publishes files to `<prefix>.raw` (in a process
+//! that also runs the clean stage, the intake cleans the file and publishes its
+//! `<prefix>.clean` messages instead: each file is cleaned once); each stage is a
 //! durable pull consumer that runs its stage function, publishes the result with
 //! `Nats-Msg-Id = <id>:<stage>`, awaits the publish ack and only then acks its input.
 //!
@@ -512,6 +514,26 @@ impl JetStream {
                 .collect(),
         }
     }
+    /// Publish what `stage` produced (for a file ready at `ready_at`) and await every ack.
+    async fn store(&self, stage: Stage, ready_at: u64, out: &[Emit]) -> Result<(), Failure> {
+        // a message the broker would refuse is refused here, permanently: the same
+        // input makes the same message (the text is carried once; see stage::encode_clean)
+        let limit = self.max_payload.saturating_sub(HEADER_ROOM);
+        if let Some(big) = out.iter().find(|e| e.payload.len() > limit) {
+            return Err(Failure::Permanent(StageError::TooLargeForBroker {
+                stage: stage.as_str(),
+                size: big.payload.len(),
+                limit,
+            }));
+        }
+        let ready_at = ready_at.to_string();
+        let outs = out
+            .iter()
+            .flat_map(|e| self.publish_for(stage, e))
+            .map(|(s, p)| (s, p.header(headers::READY_AT, ready_at.as_str())))
+            .collect();
+        Ok(publish_all(&self.js, outs).await?)
+    }
 }
 
 /// Publish every message and await every ack (pipelined). Any failure is transient.
@@ -604,24 +626,16 @@ impl Transport for JetStream {
         publish_all(&self.js, vec![(self.names.raw(), publish)]).await
     }
 
+    fn cleans_at_intake(&self) -> bool {
+        self.cfg.role.runs(Stage::Clean)
+    }
+
+    async fn submit_cleaned(&self, raw: &RawInput, out: &[Emit]) -> Result<(), Failure> {
+        self.store(Stage::Clean, raw.ready_at, out).await
+    }
+
     async fn forward(&self, stage: Stage, input: &JsDelivery, out: &[Emit]) -> Result<(), Failure> {
-        // a message the broker would refuse is refused here, permanently: the same
-        // input makes the same message (the text is carried once; see stage::encode_clean)
-        let limit = self.max_payload.saturating_sub(HEADER_ROOM);
-        if let Some(big) = out.iter().find(|e| e.payload.len() > limit) {
-            return Err(Failure::Permanent(StageError::TooLargeForBroker {
-                stage: stage.as_str(),
-                size: big.payload.len(),
-                limit,
-            }));
-        }
-        let ready_at = input.ready_at().to_string();
-        let outs = out
-            .iter()
-            .flat_map(|e| self.publish_for(stage, e))
-            .map(|(s, p)| (s, p.header(headers::READY_AT, ready_at.as_str())))
-            .collect();
-        Ok(publish_all(&self.js, outs).await?)
+        self.store(stage, input.ready_at(), out).await
     }
 
     async fn dead_letter(&self, record: &DeadLetter) -> Result<(), Transient> {

@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod reload;
 pub mod stage;
 pub mod watcher;
+pub mod workers;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -177,6 +177,22 @@ pub trait Transport: Send + Sync + 'static {
     ) -> impl Future<Output = Vec<Self::Delivery>> + Send;
     /// Hand a raw file to the clean stage, durably.
     fn submit(&self, raw: &RawInput) -> impl Future<Output = Result<(), Transient>> + Send;
+    /// Whether the intake stores the clean stage's outputs itself, in place of the raw
+    /// file ([`Transport::submit_cleaned`]): a transport that pre-checks at intake, in
+    /// a process that also runs the clean stage. The pre-check *is* the clean stage
+    /// then, so each file is cleaned once (not once to check it, once to clean it).
+    fn cleans_at_intake(&self) -> bool {
+        false
+    }
+    /// Store the clean stage's outputs for `raw` durably, as the clean stage's
+    /// [`Transport::forward`] would (same ids, so a redone file is stored once).
+    fn submit_cleaned(
+        &self,
+        raw: &RawInput,
+        _out: &[Emit],
+    ) -> impl Future<Output = Result<(), Failure>> + Send {
+        async move { self.submit(raw).await.map_err(Failure::Transient) }
+    }
     /// Store what `stage` produced from `input` durably (idempotent: a retry or a
     /// redelivery stores the same outputs under the same ids).
     fn forward(
@@ -204,15 +220,16 @@ pub struct StageTimer {
 
 impl StageTimer {
     pub fn start(stage: &'static str, redelivered: bool) -> StageTimer {
+        StageTimer::since(stage, redelivered, Instant::now())
+    }
+    /// A message received now whose work began at `start` (its duration counts from then).
+    pub fn since(stage: &'static str, redelivered: bool, start: Instant) -> StageTimer {
         metrics::counter!(m::STAGE_RECEIVED, "stage" => stage).increment(1);
         if redelivered {
             metrics::counter!(m::STAGE_REDELIVERED, "stage" => stage).increment(1);
         }
         metrics::gauge!(m::STAGE_IN_FLIGHT, "stage" => stage).increment(1.0);
-        StageTimer {
-            stage,
-            start: Instant::now(),
-        }
+        StageTimer { stage, start }
     }
     pub fn processed(&self) {
         metrics::counter!(m::STAGE_PROCESSED, "stage" => self.stage).increment(1);
@@ -260,25 +277,12 @@ enum Produced {
     Final(Vec<Emit>, Box<crate::model::ClassifiedArticle>),
 }
 
-/// Run one stage function (pure, on the blocking pool).
+/// Run one stage function (pure, on the stage workers).
 fn run_stage(engine: &Engine, stage: Stage, payload: &[u8]) -> Result<Produced, StageError> {
     match stage {
-        Stage::Clean => {
-            let articles = stage::clean(engine, payload)?;
-            Ok(Produced::Forward(
-                articles
-                    .iter()
-                    .map(|a| Emit {
-                        id: a.id.clone(),
-                        payload: Bytes::from(stage::encode_clean(a)),
-                        source_id: a.source_id.clone(),
-                        language: String::new(),
-                        targets: Vec::new(),
-                        topics: String::new(),
-                    })
-                    .collect(),
-            ))
-        }
+        Stage::Clean => Ok(Produced::Forward(clean_emits(&stage::clean(
+            engine, payload,
+        )?))),
         Stage::Tag => {
             let t = stage::tag(engine, payload)?;
             Ok(Produced::Forward(vec![Emit {
@@ -303,6 +307,21 @@ fn run_stage(engine: &Engine, stage: Stage, payload: &[u8]) -> Result<Produced, 
             Ok(Produced::Final(vec![emit], Box::new(c)))
         }
     }
+}
+
+/// The clean stage's messages for the tag stage, one per story.
+fn clean_emits(articles: &[crate::model::CleanArticle]) -> Vec<Emit> {
+    articles
+        .iter()
+        .map(|a| Emit {
+            id: a.id.clone(),
+            payload: Bytes::from(stage::encode_clean(a)),
+            source_id: a.source_id.clone(),
+            language: String::new(),
+            targets: Vec::new(),
+            topics: String::new(),
+        })
+        .collect()
 }
 
 impl<T: Transport> Pipeline<T> {
@@ -451,10 +470,11 @@ impl<T: Transport> Pipeline<T> {
     }
 
     /// The intake of one file read from the inbox: the size limit, the pre-check
-    /// (when the transport asks for it), then the submit. `Ok(None)`: submitted;
-    /// `Ok(Some(record))`: rejected, its dead letter (naming `kept_in`) stored — the
-    /// caller moves the file to rejected/; `Err(())`: shutdown interrupted a transient
-    /// retry (leave the file where it is).
+    /// (when the transport asks for it), then the submit — of the clean stage's
+    /// outputs when the transport [cleans at intake](Transport::cleans_at_intake),
+    /// else of the raw file. `Ok(None)`: submitted; `Ok(Some(record))`: rejected, its
+    /// dead letter (naming `kept_in`) stored — the caller moves the file to rejected/;
+    /// `Err(())`: shutdown interrupted a transient retry (leave the file where it is).
     pub async fn intake(
         &self,
         raw: &RawInput,
@@ -462,6 +482,7 @@ impl<T: Transport> Pipeline<T> {
         kept_in: &str,
     ) -> Result<Option<DeadLetter>, ()> {
         let timer = StageTimer::start("watcher", false);
+        let began = Instant::now();
         let verdict = if raw.bytes.len() > limit {
             Err(StageError::Engine(crate::error::EngineError::TooLarge {
                 size: raw.bytes.len(),
@@ -469,34 +490,75 @@ impl<T: Transport> Pipeline<T> {
             }))
         } else if T::PRECHECK_AT_INTAKE {
             let (e, b) = (self.engine.current(), raw.bytes.clone());
-            stage::off_executor(move || stage::clean(&e, &b).map(|_| ())).await
+            let keep = self.transport.cleans_at_intake();
+            stage::off_executor_intake(move || {
+                let articles = stage::clean(&e, &b)?;
+                Ok(keep.then(|| clean_emits(&articles)))
+            })
+            .await
         } else {
-            Ok(())
+            Ok(None)
         };
-        if let Err(err) = verdict {
-            timer.failed(err.kind());
-            let record = DeadLetter {
-                stage: "clean",
-                id: raw.hash.clone(),
-                error_type: err.kind(),
-                reason: err.to_string(),
-                path: Some(raw.name.clone()),
-                kept: Kept::File(kept_in.to_string()),
-            };
-            if !self.store_dead_letter(None, &record).await {
-                return Err(());
+        let reject = |err: &StageError| DeadLetter {
+            stage: "clean",
+            id: raw.hash.clone(),
+            error_type: err.kind(),
+            reason: err.to_string(),
+            path: Some(raw.name.clone()),
+            kept: Kept::File(kept_in.to_string()),
+        };
+        let cleaned = match verdict {
+            Ok(cleaned) => cleaned,
+            Err(err) => {
+                timer.failed(err.kind());
+                let record = reject(&err);
+                if !self.store_dead_letter(None, &record).await {
+                    return Err(());
+                }
+                return Ok(Some(record));
             }
-            return Ok(Some(record));
-        }
-        let stored = stage::retry_transient("watcher", &self.health, &self.shutdown, |_| {
-            self.transport.submit(raw)
-        })
-        .await;
+        };
+        let stored = match &cleaned {
+            None => stage::retry_transient("watcher", &self.health, &self.shutdown, |_| async {
+                self.transport.submit(raw).await.map(|()| Ok(()))
+            })
+            .await
+            .map(|r| (r, None)),
+            Some(outs) => {
+                // the clean stage's work, done here: counted as the clean stage's
+                let clean = StageTimer::since("clean", false, began);
+                stage::retry_transient("watcher", &self.health, &self.shutdown, |_| async {
+                    match self.transport.submit_cleaned(raw, outs).await {
+                        Ok(()) => Ok(Ok(())),
+                        Err(Failure::Permanent(e)) => Ok(Err(e)),
+                        Err(Failure::Transient(t)) => Err(t),
+                    }
+                })
+                .await
+                .map(|r| (r, Some(clean)))
+            }
+        };
         match stored {
-            Some(()) => {
+            Some((Ok(()), clean)) => {
+                if let Some(clean) = clean {
+                    clean.processed();
+                }
                 timer.processed();
                 metrics::counter!(m::FILES_PUBLISHED).increment(1);
                 Ok(None)
+            }
+            Some((Err(err), clean)) => {
+                // e.g. a clean message larger than the broker accepts: the same file
+                // makes the same message, so the file is rejected
+                if let Some(clean) = clean {
+                    clean.failed(err.kind());
+                }
+                timer.failed(err.kind());
+                let record = reject(&err);
+                if !self.store_dead_letter(None, &record).await {
+                    return Err(());
+                }
+                Ok(Some(record))
             }
             None => Err(()),
         }
@@ -528,7 +590,7 @@ impl<T: Transport> Pipeline<T> {
                 Ok(None) => {
                     if T::FINISH_ON_SUBMIT {
                         // a failed move is retried by the claims, never resubmitted
-                        claims.finish(&cfg.inbox, &path, &hash);
+                        claims.finish_off_executor(&cfg.inbox, &path, &hash).await;
                     }
                 }
                 Ok(Some(record)) => reject_file(claims, &cfg.inbox, &path, &hash, &record),

@@ -294,17 +294,24 @@ pub fn record_published(c: &ClassifiedArticle) {
     metrics::counter!(crate::metrics::ARTICLES_BY_LANGUAGE, "language" => lang).increment(1);
 }
 
-/// Run a stage function on the blocking pool so the async executor stays free;
-/// a panic becomes a typed, permanent error instead of killing the worker.
+/// Run a stage function on the stage workers ([`super::workers`]) so the async
+/// executor stays free; a panic becomes a typed, permanent error instead of killing
+/// the worker.
 pub async fn off_executor<T, F>(f: F) -> Result<T, StageError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, StageError> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r,
-        Err(e) => Err(StageError::Panic(e.to_string())),
-    }
+    super::workers::Workers::shared().run(f).await
+}
+
+/// [`off_executor`] for the intake's pre-check (at most half the workers' slots).
+pub async fn off_executor_intake<T, F>(f: F) -> Result<T, StageError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StageError> + Send + 'static,
+{
+    super::workers::Workers::shared().run_intake(f).await
 }
 
 /// Milliseconds since the Unix epoch (the `ready_at` stamp carried with a file).
