@@ -203,12 +203,7 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     let engine = engines.current();
-    let topics: Vec<String> = engine
-        .topics()
-        .list()
-        .iter()
-        .map(|t| t.id.clone())
-        .collect();
+    let topics = engine.topics().ids();
     let health = Arc::new(Health::default());
     reload::spawn_on_sighup(engines.clone(), health.clone());
     if let Some(handle) = install_metrics(&topics) {

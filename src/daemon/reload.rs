@@ -117,12 +117,7 @@ pub async fn reload_now(engines: &Arc<Engines>, health: &Health) -> Result<u64, 
     match &result {
         Ok(generation) => {
             let engine = engines.current();
-            let topics: Vec<String> = engine
-                .topics()
-                .list()
-                .iter()
-                .map(|t| t.id.clone())
-                .collect();
+            let topics = engine.topics().ids();
             crate::metrics::register_topics(&topics);
             health.set_reload_failure(None);
             ReloadSucceeded {

@@ -645,6 +645,11 @@ impl Topics {
         &self.topics
     }
 
+    /// The topic ids, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.list().iter().map(|t| t.id.clone()).collect()
+    }
+
     /// Look a topic up by id.
     pub fn get(&self, id: &str) -> Option<&Topic> {
         self.topics.iter().find(|t| t.id == id)
