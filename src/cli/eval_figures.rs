@@ -194,6 +194,24 @@ pub fn score(
     r
 }
 
+/// Score the figures the engine reports in the labelled files `rows` (of the labels
+/// CSV `labels`) against the annotation CSV `figures`; also the inputs that failed.
+pub fn evaluate(
+    engine: &Engine,
+    rows: &[Row],
+    labels: &Path,
+    figures: &Path,
+) -> Result<(FigureReport, Vec<String>)> {
+    let base = labels.parent().unwrap_or(Path::new("."));
+    let gold = read_gold(figures)?;
+    let langs: BTreeMap<String, String> = rows
+        .iter()
+        .map(|r| (doc_id(r, base), r.lang.clone()))
+        .collect();
+    let (predicted, failed) = predict(engine, rows, base);
+    Ok((score(&gold, &predicted, &langs), failed))
+}
+
 /// Evaluate and print the figure tables.
 pub fn run(
     engine: &Engine,
@@ -202,14 +220,7 @@ pub fn run(
     figures: &Path,
     verbose: bool,
 ) -> Result<()> {
-    let base = labels.parent().unwrap_or(Path::new("."));
-    let gold = read_gold(figures)?;
-    let langs: BTreeMap<String, String> = rows
-        .iter()
-        .map(|r| (doc_id(r, base), r.lang.clone()))
-        .collect();
-    let (predicted, failed) = predict(engine, rows, base);
-    let report = score(&gold, &predicted, &langs);
+    let (report, failed) = evaluate(engine, rows, labels, figures)?;
     println!();
     println!(
         "{:<10} {:<10} {:>5} {:>5} {:>5} {:>9} {:>7} {:>6}",

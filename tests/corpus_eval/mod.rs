@@ -1,7 +1,7 @@
 //! What the corpus-quality tests share: the labelled report of a `../shared` label
 //! file (skipped without `../shared`, a failure under CI) and the floor check.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use wirefeed::cli::eval::{evaluate, read_labels, Cell, Report};
 use wirefeed::engine::Engine;
@@ -9,16 +9,7 @@ use wirefeed::engine::Engine;
 /// `evaluate` over `../shared/<rel>` with `engine`; `None` (skipped, said so) when
 /// `../shared` is missing outside CI. Every input must have been read.
 pub fn report(rel: &str, engine: &Engine) -> Option<Report> {
-    let labels = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(rel);
-    if !labels.exists() {
-        if std::env::var_os("CI").is_some() {
-            panic!("../shared/{rel} not found; CI must run the corpus check");
-        }
-        println!("skipped: ../shared not found");
-        return None;
-    }
+    let labels = shared(rel)?;
     let rows = read_labels(&labels).expect("labels parse");
     let report = evaluate(engine, &rows);
     assert!(
@@ -27,6 +18,22 @@ pub fn report(rel: &str, engine: &Engine) -> Option<Report> {
         report.failed_inputs
     );
     Some(report)
+}
+
+/// `../shared/<rel>`, or `None` (skipped, said so) when `../shared` is missing
+/// outside CI; under CI a missing file fails.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel);
+    if !path.exists() {
+        if std::env::var_os("CI").is_some() {
+            panic!("../shared/{rel} not found; CI must run the corpus check");
+        }
+        println!("skipped: ../shared not found");
+        return None;
+    }
+    Some(path)
 }
 
 /// One topic × language cell of a report (empty when absent).
