@@ -16,20 +16,27 @@
 #[allow(dead_code)] // the topic-report helpers are not used here
 mod corpus_eval;
 
-use wirefeed::cli::eval::read_labels;
+use std::path::PathBuf;
+
+use wirefeed::cli::eval::{read_labels, Row};
 use wirefeed::cli::{eval_figures, eval_headlines};
 use wirefeed::engine::Engine;
 
+/// The web corpus's labels CSV, its rows, the annotation file `web/annotations/<gold>`
+/// and the built-in engine; `None` (skipped) without `../shared` outside CI.
+fn web_inputs(gold: &str) -> Option<(PathBuf, Vec<Row>, PathBuf, Engine)> {
+    let labels = corpus_eval::shared("corpus/web/labels.csv")?;
+    let gold = corpus_eval::shared(&format!("corpus/web/annotations/{gold}"))?;
+    let rows = read_labels(&labels).expect("labels parse");
+    let engine = Engine::builtin().expect("built-in data compiles");
+    Some((labels, rows, gold, engine))
+}
+
 #[test]
 fn web_pages_headline_accuracy_floors() {
-    let (Some(labels), Some(gold)) = (
-        corpus_eval::shared("corpus/web/labels.csv"),
-        corpus_eval::shared("corpus/web/annotations/headlines.csv"),
-    ) else {
+    let Some((labels, rows, gold, engine)) = web_inputs("headlines.csv") else {
         return;
     };
-    let engine = Engine::builtin().expect("built-in data compiles");
-    let rows = read_labels(&labels).expect("labels parse");
     let gold = eval_headlines::read_headlines(&gold).expect("headlines parse");
     let report = eval_headlines::evaluate(&engine, &labels, &rows, &gold);
     assert!(
@@ -55,14 +62,9 @@ fn web_pages_headline_accuracy_floors() {
 
 #[test]
 fn web_pages_reported_figures_floors() {
-    let (Some(labels), Some(gold)) = (
-        corpus_eval::shared("corpus/web/labels.csv"),
-        corpus_eval::shared("corpus/web/annotations/figures.csv"),
-    ) else {
+    let Some((labels, rows, gold, engine)) = web_inputs("figures.csv") else {
         return;
     };
-    let engine = Engine::builtin().expect("built-in data compiles");
-    let rows = read_labels(&labels).expect("labels parse");
     let (report, failed) =
         eval_figures::evaluate(&engine, &rows, &labels, &gold).expect("figures gold parses");
     assert!(failed.is_empty(), "inputs failed: {failed:?}");
