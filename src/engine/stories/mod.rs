@@ -242,6 +242,9 @@ impl StoryTag {
 pub struct Alert {
     pub topic: String,
     pub story: String,
+    /// The article whose arrival raised it.
+    #[serde(default)]
+    pub article: String,
     pub headline: Option<String>,
     pub articles: u32,
     pub sources: u32,
@@ -284,6 +287,10 @@ pub struct Story {
     pub figures: BTreeMap<String, StoryFigure>,
     pub members: Vec<Member>,
     pub alerted: bool,
+    /// The alert this story raised (so a redelivered article raises it again to
+    /// outputs a crash may have lost; the outputs deduplicate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<Alert>,
     /// Latest arrival time of a member (expiry).
     #[serde(default)]
     pub last_arrival: Option<i64>,
@@ -416,6 +423,18 @@ pub struct Observed {
     pub alerts: Vec<Alert>,
 }
 
+/// What a daemon emits for one observed article: the tag for its document, the
+/// current row of every story it is in, and the alerts its arrival raised. For an
+/// article already observed (a redelivery after a crash) it is the same tag, the
+/// stories as they are now and the same alerts again, so outputs a crash lost are
+/// written again (they are idempotent: files overwritten, messages deduplicated by id).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoryUpdate {
+    pub tag: StoryTag,
+    pub stories: Vec<Story>,
+    pub alerts: Vec<Alert>,
+}
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -502,6 +521,28 @@ impl StoryState {
     /// Whether the window already holds this article (a replay or a redelivery).
     pub fn has_seen(&self, article_id: &str) -> bool {
         self.seen.contains_key(article_id)
+    }
+
+    /// Apply one observation and gather what a daemon emits for it ([`StoryUpdate`]),
+    /// the same on a repeat.
+    pub fn update(&mut self, settings: &StorySettings, ob: &Observation) -> StoryUpdate {
+        let observed = self.apply(settings, ob);
+        let stories: Vec<Story> = observed
+            .tag
+            .clusters
+            .iter()
+            .filter_map(|c| self.stories.get(&c.id).cloned())
+            .collect();
+        let alerts = stories
+            .iter()
+            .filter_map(|s| s.alert.clone())
+            .filter(|a| a.article == ob.article_id)
+            .collect();
+        StoryUpdate {
+            tag: observed.tag,
+            stories,
+            alerts,
+        }
     }
 
     /// Apply one observation (the same result whether live or replayed from a log).
@@ -627,6 +668,7 @@ impl StoryState {
                 figures: BTreeMap::new(),
                 members: Vec::new(),
                 alerted: false,
+                alert: None,
                 last_arrival: None,
                 version: 0,
             });
@@ -668,8 +710,9 @@ impl StoryState {
                 }
             }
             story.members.push(member);
-            if let Some(alert) = breaking(settings, story) {
+            if let Some(alert) = breaking(settings, story, &ob.article_id) {
                 story.alerted = true;
+                story.alert = Some(alert.clone());
                 out.alerts.push(alert);
             }
             out.changed.push(id.clone());
@@ -809,7 +852,7 @@ pub fn cluster_id(topic: &str, article: &str) -> String {
 }
 
 /// The alert a story raises now, if it just crossed the thresholds.
-fn breaking(settings: &StorySettings, story: &Story) -> Option<Alert> {
+fn breaking(settings: &StorySettings, story: &Story, article: &str) -> Option<Alert> {
     let al = &settings.alerts;
     if story.alerted {
         return None;
@@ -829,6 +872,7 @@ fn breaking(settings: &StorySettings, story: &Story) -> Option<Alert> {
     (recent.len() as u32 >= al.articles && sources.len() as u32 >= al.sources).then(|| Alert {
         topic: story.topic.clone(),
         story: story.id.clone(),
+        article: article.to_string(),
         headline: story.headline.clone(),
         articles: recent.len() as u32,
         sources: sources.len() as u32,
@@ -962,6 +1006,32 @@ mod tests {
         }
         let rows = |s: &StoryState| s.stories().map(Story::summary).collect::<Vec<_>>();
         assert_eq!(rows(&resumed), rows(&live));
+    }
+
+    #[test]
+    fn a_repeated_article_gives_the_same_update_with_its_alert_again() {
+        let mut st = StorySettings::builtin();
+        st.alerts.articles = 2;
+        st.alerts.sources = 1;
+        let mut s = StoryState::new();
+        let with_source = |id: &str, t: i64| Observation {
+            source: Some(format!("site-{id}")),
+            ..ob(id, TEXT, Some(t))
+        };
+        let first = s.update(&st, &with_source("a", 0));
+        assert!(first.alerts.is_empty());
+        assert_eq!(first.stories.len(), 1);
+        let second = s.update(&st, &with_source("b", 60));
+        assert_eq!(second.alerts.len(), 1, "{second:?}");
+        assert_eq!(second.alerts[0].article, "b");
+        assert_eq!(second.stories[0].articles, 2);
+        // Redelivered (a crash before its outputs): same tag, same story, same alert.
+        let again = s.update(&st, &with_source("b", 60));
+        assert_eq!(again, second);
+        // The first article again: its story as it is now, and no alert (not its own).
+        let a = s.update(&st, &with_source("a", 0));
+        assert!(a.alerts.is_empty());
+        assert_eq!(a.stories[0].articles, 2);
     }
 
     #[test]
