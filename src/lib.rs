@@ -16,3 +16,8 @@ pub mod metrics;
 pub mod model;
 pub mod ninjs;
 pub mod story_store;
+
+/// Every binary and bench that links the library (the daemon, the CLI, the engine
+/// bench) runs on mimalloc: short per-article strings are its strength.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

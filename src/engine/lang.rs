@@ -272,23 +272,27 @@ impl<'a> TextWords<'a> {
     }
 }
 
-/// `str::to_lowercase`, borrowing a word that has no ASCII capital and no other
-/// non-ASCII character (the only case where lower-casing is known to change nothing
-/// without the Unicode tables).
+/// `str::to_lowercase`, borrowing a word that is already in lower case by a check
+/// that needs no Unicode tables: ASCII without capitals, and the scripts without
+/// letter case that most non-Latin text here is in (Arabic and its neighbours
+/// U+0590–U+08FF, CJK ideographs).
 fn lower(w: &str) -> Cow<'_, str> {
-    if w.is_ascii() {
-        if w.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(w.to_ascii_lowercase())
+    let caseless = |c: char| {
+        if c.is_ascii() {
+            !c.is_ascii_uppercase()
         } else {
-            Cow::Borrowed(w)
+            matches!(c, '\u{0590}'..='\u{08FF}' | '\u{4E00}'..='\u{9FFF}')
         }
+    };
+    if w.chars().all(caseless) {
+        Cow::Borrowed(w)
+    } else if w.is_ascii() {
+        Cow::Owned(w.to_ascii_lowercase())
     } else {
         Cow::Owned(w.to_lowercase())
     }
 }
 
-/// How many distinct function words of `m` the text has (distinct, so that a table
-/// repeating "W" or "I" is no Polish or English).
 fn word_hits(words: &TextWords, m: &LanguageModel) -> usize {
     m.words
         .iter()
@@ -379,6 +383,17 @@ fn iso639_1(lang: Lang) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_agrees_with_to_lowercase() {
+        // The ranges borrowed unchanged have no letter case at all.
+        for c in ('\u{0590}'..='\u{08FF}').chain('\u{4E00}'..='\u{9FFF}') {
+            assert_eq!(c.to_lowercase().collect::<String>(), c.to_string(), "{c:?}");
+        }
+        for w in ["Tokayev", "tokayev", "ТОКАЕВ", "Ёлка", "توكاييف", "托卡耶夫", "İstanbul", "ÀB"] {
+            assert_eq!(lower(w), w.to_lowercase(), "{w}");
+        }
+    }
 
     fn languages() -> Languages {
         Languages::from_files(&crate::data::DataSet::builtin().languages).unwrap()

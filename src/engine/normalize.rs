@@ -9,7 +9,7 @@
 //! lower-cased Latin and Cyrillic (ё→е). Folding never changes the number of
 //! words, so token positions line up between the two forms.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
 /// Characters that carry no text: zero-width marks, bidi embeddings/isolates, BOM,
 /// soft hyphen, Arabic letter mark.
@@ -26,9 +26,21 @@ fn is_invisible(c: char) -> bool {
 /// Display form of one paragraph (or line): NFC, invisibles removed, control
 /// characters and whitespace runs collapsed to one space, trimmed.
 pub fn display(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    // Most text is already NFC, which the quick check sees without decomposing and
+    // recomposing every character.
+    if unicode_normalization::is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        collapse(s.chars(), s.len())
+    } else {
+        collapse(s.nfc(), s.len())
+    }
+}
+
+/// Invisibles removed, control characters and whitespace runs collapsed to one
+/// space, trimmed.
+fn collapse(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for c in s.nfc() {
+    for c in chars {
         if is_invisible(c) {
             continue;
         }
@@ -121,6 +133,18 @@ mod tests {
     fn display_strips_invisibles_and_collapses_space() {
         assert_eq!(display("  a\u{200B}b \u{202B}c\t\u{00A0} d  "), "ab c d");
         assert_eq!(display("\u{FEFF}x\u{1}y"), "x y");
+    }
+
+    #[test]
+    fn display_skips_nfc_only_when_the_text_is_already_nfc() {
+        for t in ["plain", "توكاييف", "e\u{0301}", "A\u{030A}ngstr\u{00F6}m", "한국어", "ё"] {
+            let reference: String = t.nfc().collect();
+            assert_eq!(display(t), display_nfc(&reference), "{t:?}");
+        }
+    }
+
+    fn display_nfc(s: &str) -> String {
+        collapse(s.nfc(), s.len())
     }
 
     #[test]
