@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{rt, NatsServer};
+use wirefeed::daemon::stage::Transient;
 use wirefeed::daemon::story_kv::KvStories;
 use wirefeed::engine::stories::sketch::Sketch;
 use wirefeed::engine::stories::{
@@ -430,15 +431,21 @@ fn repeats_and_crashes_at_every_write_count_once() {
             }
             kv.fail_after_writes(Some(n));
             let crashed = kv.observe(target).await;
-            drop(kv);
             if let Ok(got) = crashed {
                 assert_eq!(got, want);
-                println!("the article's observe makes {n} writes; a crash after each of 0..{n} recovered");
+                println!("the article's observe makes {n} writes; a crash (or a broker error) after each of 0..{n} recovered");
                 assert!(n > 10, "{n} writes");
                 break;
             }
-            // The redelivery, by a new worker.
-            let kv = open(&url, &bucket).await;
+            // The redelivery: by a new worker (a kill -9), or by the same one once the
+            // broker answers again (a transient error retried in place).
+            let kv = if n % 2 == 0 {
+                drop(kv);
+                open(&url, &bucket).await
+            } else {
+                kv.fail_after_writes(None);
+                kv
+            };
             let got = kv.observe(target).await.unwrap();
             assert_eq!(got, want, "redelivery after a crash after {n} writes");
             for (o, w) in later.iter().zip(&want_later) {
@@ -524,4 +531,36 @@ fn restarts_lose_nothing() {
         want_rows.sort_by(|a, b| a.id.cmp(&b.id));
         assert_eq!(rows(&kv, &story_ids(&mem)).await, want_rows);
     });
+
+    // The broker away mid-stream: a typed transient error, then the same worker
+    // retries once it is back and the article counts once.
+    let kv = rt().block_on(open(&url, "stories5"));
+    let extra = ob(
+        "a9",
+        Some(T0 + 1400),
+        &["t1", "t2"],
+        vec![person("p_alpha"), place("city_b")],
+        &body(11, 60),
+    );
+    let want_extra = mem.update(&st, &extra);
+    nats.stop();
+    let err = rt()
+        .block_on(async { tokio::time::timeout(Duration::from_secs(60), kv.observe(&extra)).await })
+        .expect("an observe with the broker away ends")
+        .expect_err("the broker is away");
+    assert!(Transient::KINDS.contains(&err.error_type), "{err:?}");
+    nats.restart();
+    let got = rt().block_on(async {
+        for _ in 0..60 {
+            match kv.observe(&extra).await {
+                Ok(u) => return u,
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+        panic!("no recovery after the broker came back");
+    });
+    assert_eq!(got, want_extra);
+    for s in &got.stories {
+        assert_counted_once(s);
+    }
 }

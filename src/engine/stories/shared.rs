@@ -139,11 +139,6 @@ pub fn decide_topic(
     (decision, story)
 }
 
-/// Whether a story already lists the article as a member (its update is applied).
-pub fn has_member(story: &Story, article: &str) -> bool {
-    story.members.iter().any(|m| m.article == article)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,7 +207,7 @@ mod tests {
         let (db2, sb2) = decide_topic(&st, a.arrival, &b, "t2", Some(rec), vec![sa2]);
         assert_eq!(vec![db1, db2], ub.tag.clusters);
         assert_eq!(vec![sb1.clone(), sb2], ub.stories);
-        assert!(has_member(&sb1, "b"));
+        assert!(sb1.members.iter().any(|m| m.article == "b"));
         assert_eq!(key_entities(&st, &a, "t1"), vec!["flood_town", "mayor_x"]);
     }
 }
