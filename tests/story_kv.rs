@@ -225,12 +225,20 @@ fn one_worker_gives_the_engines_results() {
         let kv = open(&url, "stories1").await;
         let mut mem = StoryState::new();
         let mut ups = Vec::new();
+        let mut spent = Duration::ZERO;
         for o in sequence() {
             let want = mem.update(&st, &o);
+            let t = Instant::now();
             let got = kv.observe(&o).await.expect("observe");
+            spent += t.elapsed();
             assert_eq!(got, want, "article {}", o.article_id);
             ups.push(got);
         }
+        println!(
+            "one worker alone: {:.2} ms per observe ({} articles)",
+            spent.as_secs_f64() * 1000.0 / ups.len() as f64,
+            ups.len()
+        );
         // The sequence exercised what it is meant to.
         assert!(ups.iter().any(|u| !u.alerts.is_empty()), "an alert");
         let vias: BTreeSet<&str> = ups

@@ -224,11 +224,14 @@ impl KvStories {
                 ));
             }
             let slot: Slot<ArticleRecord> = self.read(&key).await?;
+            // The band lists as `start` read them (saves reading them again).
+            let mut band_lists = Vec::new();
             let rec = match slot.value {
                 Some(rec) if rec.done => return self.result(&ob.article_id, rec).await,
                 Some(rec) => rec,
                 None => {
-                    let rec = self.start(ob).await?;
+                    let rec;
+                    (rec, band_lists) = self.start(ob).await?;
                     if self.write(&key, &rec, slot.revision).await?.is_none() {
                         conflicts += 1;
                         self.conflicts.fetch_add(1, Ordering::Relaxed);
@@ -238,12 +241,15 @@ impl KvStories {
                 }
             };
             if let Some(sketch) = &rec.sketch {
-                let bands = sketch.band_keys();
-                try_join_all(
-                    bands
-                        .iter()
-                        .map(|b| self.add_to_list(format!("b.{b:016x}"), &ob.article_id, BAND_CAP)),
-                )
+                let mut known = band_lists.into_iter();
+                try_join_all(sketch.band_keys().iter().map(|b| {
+                    self.add_to_list(
+                        format!("b.{b:016x}"),
+                        &ob.article_id,
+                        BAND_CAP,
+                        known.next(),
+                    )
+                }))
                 .await?;
             }
             // Decided topics too: their commit may be the topic's latest and not yet
@@ -275,8 +281,11 @@ impl KvStories {
     }
 
     /// The pending record of a new article: its duplicate match, decided on the
-    /// sketches of the articles sharing a band with it.
-    async fn start(&self, ob: &Observation) -> Result<ArticleRecord, Transient> {
+    /// sketches of the articles sharing a band with it; and the band lists read.
+    async fn start(
+        &self,
+        ob: &Observation,
+    ) -> Result<(ArticleRecord, Vec<Slot<Vec<String>>>), Transient> {
         let mut rec = ArticleRecord {
             done: false,
             first_revision: None,
@@ -289,7 +298,7 @@ impl KvStories {
             decisions: Vec::new(),
         };
         let Some(sketch) = &ob.sketch else {
-            return Ok(rec);
+            return Ok((rec, Vec::new()));
         };
         let lists: Vec<Slot<Vec<String>>> = try_join_all(
             sketch
@@ -299,10 +308,11 @@ impl KvStories {
         )
         .await?;
         let ids: BTreeSet<String> = lists
-            .into_iter()
-            .filter_map(|s| s.value)
+            .iter()
+            .filter_map(|s| s.value.as_ref())
             .flatten()
-            .filter(|id| *id != ob.article_id)
+            .filter(|id| **id != ob.article_id)
+            .cloned()
             .collect();
         let mut cands: Vec<(u64, SketchRecord)> = try_join_all(ids.iter().map(|id| async move {
             let slot: Slot<ArticleRecord> = self.read(article_key(id)).await?;
@@ -320,7 +330,7 @@ impl KvStories {
             rec.group = d.duplicate_of.clone();
             rec.original = cands.into_iter().find(|c| c.article == d.matched);
         }
-        Ok(rec)
+        Ok((rec, lists))
     }
 
     /// Decide and commit the article in one topic; returns the conflicts met.
@@ -436,6 +446,7 @@ impl KvStories {
                 format!("e.{}.{}", part(topic), part(k)),
                 &c.story.id,
                 INDEX_CAP,
+                None,
             )
         }))
         .await?;
@@ -480,10 +491,20 @@ impl KvStories {
         }
     }
 
-    /// Add `id` to the bounded list at `key` (the oldest dropped past `cap`).
-    async fn add_to_list(&self, key: String, id: &str, cap: usize) -> Result<(), Transient> {
+    /// Add `id` to the bounded list at `key` (the oldest dropped past `cap`), starting
+    /// from `known` when the list was just read.
+    async fn add_to_list(
+        &self,
+        key: String,
+        id: &str,
+        cap: usize,
+        mut known: Option<Slot<Vec<String>>>,
+    ) -> Result<(), Transient> {
         loop {
-            let slot: Slot<Vec<String>> = self.read(&key).await?;
+            let slot: Slot<Vec<String>> = match known.take() {
+                Some(s) => s,
+                None => self.read(&key).await?,
+            };
             let mut list = slot.value.unwrap_or_default();
             if list.iter().any(|x| x == id) {
                 return Ok(());
