@@ -150,6 +150,7 @@ fn sequence() -> Vec<Observation> {
     let e1 = || vec![person("p_alpha"), place("city_b")];
     let e2 = || vec![person("p_gamma"), person("p_delta")];
     let copy_of_1 = format!("{} and more", body(1, 60));
+    let copy_of_2 = format!("new first words {}", body(2, 60));
     vec![
         ob("a1", Some(T0), &["t1"], e1(), &body(1, 60)),
         ob("a2", Some(T0 + 600), &["t1", "t2"], e1(), &body(2, 60)),
@@ -160,6 +161,8 @@ fn sequence() -> Vec<Observation> {
             vec![place("city_b")],
             &copy_of_1,
         ),
+        // A copy naming none of its original's entities joins its story all the same.
+        ob("a3b", Some(T0 + 750), &["t1"], vec![], &copy_of_2),
         ob("b1", Some(T0 + 800), &["t1"], e2(), &body(4, 60)),
         ob("a4r", Some(T0 + 900), &["t1", "t2"], e1(), &body(5, 60)),
         ob("a5", None, &["t1"], e1(), &body(6, 60)),
@@ -267,6 +270,10 @@ fn one_worker_gives_the_engines_results() {
 
 /// Articles of one event (same key entities, times minutes apart, distinct texts).
 fn event(prefix: &str, n: usize, entities: &[&str]) -> Vec<Observation> {
+    // Texts differ between events too (not copies of another event's articles).
+    let seed = prefix
+        .bytes()
+        .fold(1000u64, |h, b| h.wrapping_mul(1_000_003) ^ b as u64);
     (0..n)
         .map(|i| {
             let ents = entities
@@ -279,7 +286,7 @@ fn event(prefix: &str, n: usize, entities: &[&str]) -> Vec<Observation> {
                 Some(T0 + 60 * i as i64),
                 &["t1"],
                 ents,
-                &body(1000 + i as u64 + prefix.len() as u64 * 7919, 50),
+                &body(seed + i as u64, 50),
             )
         })
         .collect()
@@ -388,6 +395,21 @@ fn two_workers_starting_one_event_make_one_story() {
             let story = w1.story(&u1.tag.clusters[0].id).await.unwrap().unwrap();
             assert_eq!(story.articles, 2);
             assert_counted_once(&story);
+        }
+        // One article delivered to both workers at once (a redelivery while the first
+        // delivery is still at work): one update, counted once.
+        for round in 0..6 {
+            let o = &event(&format!("same{round}_"), 1, &["p_alpha", "city_b"])[0];
+            let (u1, u2) = tokio::join!(at_once(&w1, &barrier, o), at_once(&w2, &barrier, o));
+            assert_eq!(u1.tag, u2.tag, "round {round}");
+            let story = w1.story(&u1.tag.clusters[0].id).await.unwrap().unwrap();
+            assert_counted_once(&story);
+            let times = story
+                .members
+                .iter()
+                .filter(|m| m.article == o.article_id)
+                .count();
+            assert_eq!(times, 1, "round {round}");
         }
         println!(
             "conflicts retried while starting events: {}",

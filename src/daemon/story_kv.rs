@@ -368,19 +368,6 @@ impl KvStories {
                     .map(|k| self.read(format!("e.{}.{}", part(topic), part(k)))),
             )
             .await?;
-            let ids: BTreeSet<String> = lists
-                .into_iter()
-                .filter_map(|s| s.value)
-                .flatten()
-                .collect();
-            let mut stories: Vec<StoredStory> =
-                try_join_all(ids.iter().map(|id| self.read::<StoredStory>(story_key(id))))
-                    .await?
-                    .into_iter()
-                    .filter_map(|s| s.value)
-                    .filter(|s| s.story.topic == topic)
-                    .collect();
-            stories.sort_by(|a, b| a.created.cmp(&b.created).then(a.story.id.cmp(&b.story.id)));
             let original = match &rec.duplicate {
                 Some(d) => {
                     let slot: Slot<ArticleRecord> = self.read(article_key(&d.matched)).await?;
@@ -391,6 +378,27 @@ impl KvStories {
                 }
                 None => None,
             };
+            // The stories sharing a key entity, and the copied article's story in this
+            // topic (a copy joins it whatever its entities).
+            let ids: BTreeSet<String> = lists
+                .into_iter()
+                .filter_map(|s| s.value)
+                .flatten()
+                .chain(original.iter().flat_map(|o| {
+                    o.clusters
+                        .iter()
+                        .filter(|(t, _)| t == topic)
+                        .map(|(_, id)| id.clone())
+                }))
+                .collect();
+            let mut stories: Vec<StoredStory> =
+                try_join_all(ids.iter().map(|id| self.read::<StoredStory>(story_key(id))))
+                    .await?
+                    .into_iter()
+                    .filter_map(|s| s.value)
+                    .filter(|s| s.story.topic == topic)
+                    .collect();
+            stories.sort_by(|a, b| a.created.cmp(&b.created).then(a.story.id.cmp(&b.story.id)));
             let prev = head.value.as_ref();
             let seq = prev.map_or(0, |c| c.seq) + 1;
             let now = prev.and_then(|c| c.now);
