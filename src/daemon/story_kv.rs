@@ -23,7 +23,8 @@
 //! 3. Per topic not yet decided: read `c.<topic>` at revision R and *apply* it (roll a
 //!    commit a crashed worker left half-written forward); stop if it is this
 //!    article's own. Read the topic's stories that share a key entity with the article
-//!    (`e.` lists → `s.` rows) and decide on them with the engine
+//!    (`e.` lists → `s.` rows), and the copied article's story (a copy joins it
+//!    whatever its entities), and decide on them with the engine
 //!    ([`shared::decide_topic`]). CAS `c.<topic>` from R to the new commit — a
 //!    conflict means another worker changed the topic meanwhile: count it, re-read,
 //!    redecide. Then apply it: entity index, the decision into `a.<id>`, the story
