@@ -20,9 +20,9 @@
 //!    its band lists ([`shared::decide_duplicate`]), create `a.<id>` *pending* with
 //!    it (CAS on "absent", so two deliveries of one article agree on one match), add
 //!    it to its band lists.
-//! 3. Per topic not yet decided: read `c.<topic>` at revision R and *apply* it (roll a
-//!    commit a crashed worker left half-written forward); stop if it is this
-//!    article's own. Read the topic's stories that share a key entity with the article
+//! 3. Per topic (decided ones too): read `c.<topic>` at revision R and *apply* it (roll
+//!    a commit a crashed worker left half-written forward); stop if it is this
+//!    article's own, or if `a.<id>` holds the topic's decision. Read the topic's stories that share a key entity with the article
 //!    (`e.` lists → `s.` rows), and the copied article's story (a copy joins it
 //!    whatever its entities), and decide on them with the engine
 //!    ([`shared::decide_topic`]). CAS `c.<topic>` from R to the new commit — a
