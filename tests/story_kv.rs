@@ -268,12 +268,17 @@ fn one_worker_gives_the_engines_results() {
     });
 }
 
+/// The text seed of an event's first article.
+fn seed_of(prefix: &str) -> u64 {
+    prefix
+        .bytes()
+        .fold(1000u64, |h, b| h.wrapping_mul(1_000_003) ^ b as u64)
+}
+
 /// Articles of one event (same key entities, times minutes apart, distinct texts).
 fn event(prefix: &str, n: usize, entities: &[&str]) -> Vec<Observation> {
     // Texts differ between events too (not copies of another event's articles).
-    let seed = prefix
-        .bytes()
-        .fold(1000u64, |h, b| h.wrapping_mul(1_000_003) ^ b as u64);
+    let seed = seed_of(prefix);
     (0..n)
         .map(|i| {
             let ents = entities
@@ -593,4 +598,128 @@ fn restarts_lose_nothing() {
     for s in &got.stories {
         assert_counted_once(s);
     }
+}
+
+/// The articles the kill -9 test's worker observes: three interleaved events (one in
+/// two topics), with copies.
+fn kill9_sequence() -> Vec<Observation> {
+    let mut a = event("k9a", 16, &["p_alpha", "city_b"]);
+    let b = event("k9b", 16, &["p_gamma", "town_d"]);
+    let mut c = event("k9c", 8, &["p_eps", "town_f"]);
+    for o in &mut c {
+        o.topics.push("t2".into());
+    }
+    // Copies of a few of the first event's articles.
+    let st = StorySettings::builtin();
+    for i in [3, 7] {
+        let mut copy = a[i].clone();
+        copy.article_id = format!("k9copy{i}");
+        copy.entities.clear();
+        copy.time = copy.time.map(|t| t + 30);
+        copy.arrival = copy.time;
+        copy.sketch = Sketch::of(
+            &format!("{} also", body(seed_of("k9a") + i as u64, 50)),
+            st.duplicates.shingle_words,
+            st.duplicates.min_shingles,
+        );
+        a.push(copy);
+    }
+    let mut out = Vec::new();
+    let (mut ia, mut ib, mut ic) = (a.into_iter(), b.into_iter(), c.into_iter());
+    loop {
+        let next: Vec<Observation> = [ia.next(), ib.next(), ic.next()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if next.is_empty() {
+            return out;
+        }
+        out.extend(next);
+    }
+}
+
+/// Child side of the kill -9 test: observe [`kill9_sequence`] from the start, one
+/// line per article done. A no-op unless the parent test started it.
+#[test]
+fn kill9_child_worker() {
+    let Ok(url) = std::env::var("STORY_KV_CHILD_URL") else {
+        return;
+    };
+    rt().block_on(async {
+        let kv = open(&url, "stories9").await;
+        for o in kill9_sequence() {
+            kv.observe(&o).await.expect("observe");
+            println!("done {}", o.article_id);
+        }
+    });
+}
+
+/// A worker process killed with SIGKILL at arbitrary moments, restarted each time with
+/// the whole input again (a redelivery of everything unacknowledged), ends with the
+/// engine's stories: nothing lost, nothing counted twice.
+#[test]
+fn kill_9_at_any_moment_loses_nothing() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let nats = nats_or_skip!();
+    let url = nats.url();
+    let child = || {
+        let mut c = Command::new(std::env::current_exe().expect("test binary"));
+        c.args([
+            "kill9_child_worker",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("STORY_KV_CHILD_URL", &url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+        c
+    };
+    let obs = kill9_sequence();
+    let mut kills = 0;
+    assert_eq!(obs.len(), 42);
+    for after in [1, 2, 9, 17, 26, 33, 38, 41] {
+        let mut p = child().spawn().expect("child worker");
+        let mut lines = BufReader::new(p.stdout.take().unwrap()).lines();
+        let mut done = 0;
+        // Each run starts from the first article again: count the lines of this run.
+        while done < after {
+            match lines.next() {
+                // (the harness's own "test … " may precede the first line)
+                Some(Ok(l)) if l.contains("done ") => done += 1,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        std::thread::sleep(Duration::from_millis(after as u64 % 7));
+        p.kill().expect("SIGKILL");
+        p.wait().expect("reap");
+        kills += 1;
+    }
+    let out = child().output().expect("final run");
+    assert!(out.status.success(), "the final run completes");
+    let done = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("done "))
+        .count();
+    assert_eq!(done, obs.len());
+
+    let st = settings();
+    let mut mem = StoryState::new();
+    let want: Vec<StoryUpdate> = obs.iter().map(|o| mem.update(&st, o)).collect();
+    assert!(mem.stories().count() >= 4);
+    rt().block_on(async {
+        let kv = open(&url, "stories9").await;
+        let mut want_rows: Vec<Story> = mem.stories().cloned().collect();
+        want_rows.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(rows(&kv, &story_ids(&mem)).await, want_rows);
+        for (o, w) in obs.iter().zip(&want) {
+            assert_eq!(kv.observe(o).await.unwrap().tag, w.tag, "{}", o.article_id);
+        }
+    });
+    println!(
+        "{kills} kills, then a complete run: the engine's {} stories",
+        mem.stories().count()
+    );
 }
