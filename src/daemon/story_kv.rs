@@ -359,26 +359,35 @@ impl KvStories {
             }
             // Decided meanwhile by another delivery of this article (its commit was
             // applied before the topic moved on).
-            let mine: Slot<ArticleRecord> = self.read(article_key(&ob.article_id)).await?;
+            // Three independent reads at once: this article's record, the entity
+            // index of its key entities, the article it copies.
+            let keys = shared::key_entities(&self.settings, ob, topic);
+            let copied = async {
+                match &rec.duplicate {
+                    Some(d) => {
+                        let slot: Slot<ArticleRecord> = self.read(article_key(&d.matched)).await?;
+                        Ok::<_, Transient>(
+                            slot.value
+                                .and_then(|r| r.sketch_record(&d.matched, slot.revision))
+                                .map(|(_, s)| s)
+                                .or_else(|| rec.original.clone()),
+                        )
+                    }
+                    None => Ok(None),
+                }
+            };
+            let (mine, lists, original) = futures::try_join!(
+                self.read::<ArticleRecord>(article_key(&ob.article_id)),
+                try_join_all(keys.iter().map(|k| self.read::<Vec<String>>(format!(
+                    "e.{}.{}",
+                    part(topic),
+                    part(k)
+                ))),),
+                copied,
+            )?;
             if mine.value.as_ref().is_some_and(|r| r.decided(topic)) {
                 return Ok(conflicts);
             }
-            let keys = shared::key_entities(&self.settings, ob, topic);
-            let lists: Vec<Slot<Vec<String>>> = try_join_all(
-                keys.iter()
-                    .map(|k| self.read(format!("e.{}.{}", part(topic), part(k)))),
-            )
-            .await?;
-            let original = match &rec.duplicate {
-                Some(d) => {
-                    let slot: Slot<ArticleRecord> = self.read(article_key(&d.matched)).await?;
-                    slot.value
-                        .and_then(|r| r.sketch_record(&d.matched, slot.revision))
-                        .map(|(_, s)| s)
-                        .or_else(|| rec.original.clone())
-                }
-                None => None,
-            };
             // The stories sharing a key entity, and the copied article's story in this
             // topic (a copy joins it whatever its entities).
             let ids: BTreeSet<String> = lists
