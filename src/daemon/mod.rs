@@ -22,6 +22,7 @@ pub mod memory;
 pub mod pipeline;
 pub mod reload;
 pub mod stage;
+pub mod story_kv;
 pub mod watcher;
 pub mod workers;
 

@@ -18,6 +18,7 @@
 //!   figure of the same kind differs by more than `figure_ratio`. Otherwise it starts a
 //!   cluster. Every decision says what it matched on, with the score.
 
+pub mod shared;
 pub mod sketch;
 pub mod time;
 
