@@ -390,7 +390,16 @@ mod tests {
         for c in ('\u{0590}'..='\u{08FF}').chain('\u{4E00}'..='\u{9FFF}') {
             assert_eq!(c.to_lowercase().collect::<String>(), c.to_string(), "{c:?}");
         }
-        for w in ["Tokayev", "tokayev", "ТОКАЕВ", "Ёлка", "توكاييف", "托卡耶夫", "İstanbul", "ÀB"] {
+        for w in [
+            "Tokayev",
+            "tokayev",
+            "ТОКАЕВ",
+            "Ёлка",
+            "توكاييف",
+            "托卡耶夫",
+            "İstanbul",
+            "ÀB",
+        ] {
             assert_eq!(lower(w), w.to_lowercase(), "{w}");
         }
     }

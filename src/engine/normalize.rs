@@ -106,8 +106,20 @@ pub fn fold(s: &str) -> String {
     if s.is_ascii() {
         return s.to_ascii_lowercase();
     }
+    // Runs of characters that fold to themselves are copied as slices.
     let mut out = String::with_capacity(s.len());
-    out.extend(s.chars().filter_map(fold_char));
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        match fold_char(c) {
+            Some(f) if f == c => continue,
+            other => {
+                out.push_str(&s[run..i]);
+                out.extend(other);
+                run = i + c.len_utf8();
+            }
+        }
+    }
+    out.push_str(&s[run..]);
     out
 }
 
@@ -116,12 +128,21 @@ pub fn fold(s: &str) -> String {
 pub fn fold_with_map(s: &str) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(s.len());
     let mut map = Vec::with_capacity(s.len());
-    for (i, c) in s.chars().enumerate() {
-        if let Some(f) = fold_char(c) {
-            out.push(f);
-            map.push(i);
+    let mut run = 0;
+    for (n, (i, c)) in s.char_indices().enumerate() {
+        match fold_char(c) {
+            Some(f) if f == c => map.push(n),
+            other => {
+                out.push_str(&s[run..i]);
+                if let Some(f) = other {
+                    out.push(f);
+                    map.push(n);
+                }
+                run = i + c.len_utf8();
+            }
         }
     }
+    out.push_str(&s[run..]);
     (out, map)
 }
 
@@ -137,7 +158,14 @@ mod tests {
 
     #[test]
     fn display_skips_nfc_only_when_the_text_is_already_nfc() {
-        for t in ["plain", "توكاييف", "e\u{0301}", "A\u{030A}ngstr\u{00F6}m", "한국어", "ё"] {
+        for t in [
+            "plain",
+            "توكاييف",
+            "e\u{0301}",
+            "A\u{030A}ngstr\u{00F6}m",
+            "한국어",
+            "ё",
+        ] {
             let reference: String = t.nfc().collect();
             assert_eq!(display(t), display_nfc(&reference), "{t:?}");
         }
@@ -188,6 +216,28 @@ mod tests {
             mixed.chars().filter_map(fold_char).collect::<String>()
         );
         assert_eq!(fold("Plain ASCII, 2024!"), "plain ascii, 2024!");
+    }
+
+    #[test]
+    fn fold_copies_runs_like_char_by_char_folding() {
+        for t in [
+            "Tokayev ТОКАЕВ Ёлка ÀÉÎÕÜ×ß أَحْمَد",
+            "إلى مـــدينة ٢٠٢٢",
+            "plain",
+            "",
+            "ё",
+            "x\u{0640}",
+        ] {
+            let reference: String = t.chars().filter_map(fold_char).collect();
+            assert_eq!(fold(t), reference, "{t:?}");
+            let (f, map) = fold_with_map(t);
+            assert_eq!(f, reference, "{t:?}");
+            let chars: Vec<char> = t.chars().collect();
+            assert_eq!(f.chars().count(), map.len());
+            for (fc, &i) in f.chars().zip(&map) {
+                assert_eq!(fold_char(chars[i]), Some(fc));
+            }
+        }
     }
 
     #[test]

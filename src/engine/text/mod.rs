@@ -100,13 +100,14 @@ fn strip_glued_suffix(
     before_ok: impl Fn(&str) -> bool,
 ) -> Option<String> {
     // Cheap rejection first: this runs for every line and marker, so compare the
-    // last letter before folding the whole line.
-    let last = display
+    // marker with the folded tail (what `strip_suffix` below needs) before folding
+    // the whole line.
+    let mut tail = display
         .chars()
         .rev()
         .filter_map(crate::engine::normalize::fold_char)
-        .find(|c| c.is_alnum());
-    if last != marker.chars().last() {
+        .skip_while(|c| !c.is_alnum());
+    if !marker.chars().rev().all(|m| tail.next() == Some(m)) {
         return None;
     }
     let (folded, map) = fold_with_map(display);
