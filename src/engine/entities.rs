@@ -605,9 +605,19 @@ impl Gazetteer {
             tokenize(display, &mut s.display);
             s.display.len() == s.tokens.len()
         };
+        // A token's candidates depend on the token alone, and words repeat: each
+        // distinct token is looked up once per text.
+        s.memo.clear();
+        let mut seen: Map<&str, (usize, usize)> = Map::default();
         for (i, t) in s.tokens.iter().enumerate() {
             s.starts.push(s.cands.len());
-            self.candidates(&folded[t.start..t.end], &mut s.cands, &mut s.buf);
+            let f = &folded[t.start..t.end];
+            let (a, b) = *seen.entry(f).or_insert_with(|| {
+                let a = s.memo.len();
+                self.candidates(f, &mut s.memo, &mut s.buf);
+                (a, s.memo.len())
+            });
+            s.cands.extend_from_slice(&s.memo[a..b]);
             if use_display {
                 let d = s.display[i];
                 if let Some(&id) = self.exact.get(&display[d.start..d.end]) {
@@ -765,6 +775,8 @@ struct Scratch {
     display: Vec<Token>,
     cands: Vec<(u32, u8)>,
     starts: Vec<usize>,
+    /// Candidates of each distinct token of the current text, end to end.
+    memo: Vec<(u32, u8)>,
     buf: String,
 }
 

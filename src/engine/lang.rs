@@ -155,7 +155,7 @@ fn letter_share(text: &str, letters: &[char], script_letters: usize) -> f64 {
     let n = text
         .chars()
         .filter(|c| {
-            let l = c.to_lowercase().next().unwrap_or(*c);
+            let l = lower_char(*c);
             letters.contains(&l)
         })
         .count();
@@ -269,6 +269,18 @@ impl<'a> TextWords<'a> {
                     .collect()
             })
             .contains(w)
+    }
+}
+
+/// The first char of `c.to_lowercase()`, without the Unicode tables for ASCII and
+/// for the caseless Arabic block and its neighbours.
+fn lower_char(c: char) -> char {
+    if c.is_ascii() {
+        c.to_ascii_lowercase()
+    } else if matches!(c, '\u{0590}'..='\u{08FF}') {
+        c
+    } else {
+        c.to_lowercase().next().unwrap_or(c)
     }
 }
 
