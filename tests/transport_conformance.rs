@@ -48,6 +48,8 @@ fn start<H: Harness>(h: &H, max_deliver: i64) -> Pipeline<H::T> {
         health: Arc::new(Health::default()),
         shutdown: rx,
         max_deliver,
+        stories: Arc::new(wirefeed::daemon::stories::Stories::Off),
+        brief: Default::default(),
     };
     for stage in Stage::ALL {
         tokio::spawn(p.clone().run_stage(stage, 2));
