@@ -216,7 +216,9 @@ async fn case_stories_stored_with_documents<H: Harness>(h: &H) {
     let files: Vec<(String, Vec<u8>)> = names
         .iter()
         .map(|n| {
-            let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stories").join(n);
+            let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/stories")
+                .join(n);
             (n.to_string(), std::fs::read(p).unwrap())
         })
         .collect();
@@ -228,16 +230,27 @@ async fn case_stories_stored_with_documents<H: Harness>(h: &H) {
             .map(|r| r["articles"].as_u64().unwrap() as usize)
             .sum()
     };
-    eventually("every output and story row", Duration::from_secs(60), || {
-        total(&h.outputs()) >= total(&want) && members(h) >= names.len() && !h.alerts().is_empty()
-    })
+    eventually(
+        "every output and story row",
+        Duration::from_secs(60),
+        || {
+            total(&h.outputs()) >= total(&want)
+                && members(h) >= names.len()
+                && !h.alerts().is_empty()
+        },
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_same("outputs", &h.outputs(), &want);
     // the stories, as sets of fixtures (ids depend on which article came first)
     let by_id: std::collections::BTreeMap<String, &str> = files
         .iter()
-        .map(|(n, b)| (format!("{}-0", wirefeed::engine::content_hash(b)), n.as_str()))
+        .map(|(n, b)| {
+            (
+                format!("{}-0", wirefeed::engine::content_hash(b)),
+                n.as_str(),
+            )
+        })
         .collect();
     let rows = h.stories();
     let mut groups: Vec<Vec<&str>> = rows
@@ -254,7 +267,11 @@ async fn case_stories_stored_with_documents<H: Harness>(h: &H) {
     assert_eq!(
         groups,
         vec![
-            vec!["dup_copy_added.html", "dup_copy_site.txt", "dup_original.json"],
+            vec![
+                "dup_copy_added.html",
+                "dup_copy_site.txt",
+                "dup_original.json"
+            ],
             vec!["event_ar.json", "event_en.json", "event_ru.json"],
             vec!["sameday_court.json"],
             vec!["sameday_memorial.json"],
@@ -383,7 +400,10 @@ impl Harness for Emb {
         for t in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             for f in std::fs::read_dir(t.path()).into_iter().flatten().flatten() {
                 let name = f.file_name().to_string_lossy().to_string();
-                if let Some(id) = name.strip_suffix(".json").filter(|_| !name.starts_with('.')) {
+                if let Some(id) = name
+                    .strip_suffix(".json")
+                    .filter(|_| !name.starts_with('.'))
+                {
                     let row = serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap();
                     out.insert(id.to_string(), row);
                 }
