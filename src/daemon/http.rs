@@ -112,7 +112,7 @@ async fn answer(mut sock: TcpStream, handle: &PrometheusHandle, health: &Health,
     let mut extra = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n".to_string();
     let (status, ctype, body) = match path {
         "/metrics" => ("200 OK", "text/plain; version=0.0.4", handle.render()),
-        "/brief" | "/brief/" => {
+        "/brief" => {
             extra.push_str(&format!(
                 "Content-Security-Policy: {BRIEF_CSP}\r\nReferrer-Policy: no-referrer\r\n"
             ));
