@@ -600,7 +600,7 @@ impl JetStream {
                 if sent.get(&s.id).is_some_and(|v| *v > s.version) {
                     continue;
                 }
-                let body = serde_json::to_vec(&s.summary()).expect("story serialises");
+                let body = fit_story_row(s.summary(), self.max_payload.saturating_sub(HEADER_ROOM));
                 msgs.push((
                     self.names.story(&s.topic, &s.id),
                     Publish::build()
@@ -634,6 +634,30 @@ impl JetStream {
             }
         }
         Ok(())
+    }
+}
+
+/// A story row that fits `limit` bytes: a story too large for one message (its
+/// member list grows with every article) keeps the first members only and says so
+/// (`article_ids_truncated`), so it never blocks the classify stage on a publish the
+/// broker would refuse forever.
+fn fit_story_row(mut row: serde_json::Value, limit: usize) -> Vec<u8> {
+    let body = serde_json::to_vec(&row).expect("story serialises");
+    if body.len() <= limit {
+        return body;
+    }
+    let total = row["article_ids"].as_array().map_or(0, Vec::len);
+    let mut keep = total;
+    loop {
+        keep /= 2;
+        if let Some(ids) = row["article_ids"].as_array_mut() {
+            ids.truncate(keep);
+        }
+        row["article_ids_truncated"] = json!(total - keep);
+        let body = serde_json::to_vec(&row).expect("story serialises");
+        if body.len() <= limit || keep == 0 {
+            return body;
+        }
     }
 }
 
@@ -881,6 +905,20 @@ mod tests {
         // a redelivery that was already on its way when it was acked
         assert_eq!(a.begin(7), Begin::Settled);
         assert_eq!(a.begin(8), Begin::Start(0));
+    }
+
+    #[test]
+    fn a_story_row_too_large_for_the_broker_keeps_its_first_members() {
+        let ids: Vec<String> = (0..10_000).map(|i| format!("{i:064}-0")).collect();
+        let row = json!({"id": "t-1", "articles": 10_000, "article_ids": ids});
+        let small = fit_story_row(row.clone(), 1 << 20);
+        assert_eq!(small, serde_json::to_vec(&row).unwrap());
+        let cut: serde_json::Value = serde_json::from_slice(&fit_story_row(row, 100_000)).unwrap();
+        let kept = cut["article_ids"].as_array().unwrap().len();
+        assert!(kept > 0 && kept < 10_000);
+        assert_eq!(cut["article_ids_truncated"], 10_000 - kept);
+        assert_eq!(cut["article_ids"][0], format!("{:064}-0", 0));
+        assert_eq!(cut["articles"], 10_000);
     }
 
     #[test]
