@@ -200,8 +200,7 @@ async fn case_stories_stored_with_documents<H: Harness>(h: &H) {
     settings.alerts.sources = 3;
     settings.alerts.within_minutes = 180;
     let path = dir.path().join("state.log");
-    let lock = std::fs::File::create(dir.path().join("state.lock")).unwrap();
-    let local = wirefeed::daemon::stories::LocalStories::open(&path, settings, lock).unwrap();
+    let local = wirefeed::daemon::stories::LocalStories::at(&path, settings);
     let p = start_with(h, 5, wirefeed::daemon::stories::Stories::Local(local));
     let names = [
         "dup_original.json",

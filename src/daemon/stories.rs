@@ -42,19 +42,36 @@ pub enum Stories {
 }
 
 /// The state and its log, behind one lock: an observation is recorded and applied
-/// under it, so the log's order is the order the state saw.
+/// under it, so the log's order is the order the state saw. Opened at start, or — when
+/// the folder cannot be written yet (permissions, a full disk) — on the first article,
+/// retried as a transient failure: the daemon runs, reports degraded, and loses nothing.
 pub struct LocalStories {
     settings: Arc<StorySettings>,
-    inner: Arc<Mutex<(StoryState, LogStore)>>,
+    place: Place,
+    inner: Arc<Mutex<Option<Open>>>,
+}
+
+/// Where a local state lives.
+#[derive(Debug, Clone)]
+enum Place {
+    /// This log (configured, or the embedded default).
+    Fixed(std::path::PathBuf),
+    /// The first free `state-<n>.log` in this folder (JetStream without a configured state).
+    Slots(std::path::PathBuf),
+}
+
+/// An opened state: replayed, its log appended to, its lock held.
+struct Open {
+    state: StoryState,
+    log: LogStore,
     /// An exclusive lock on `<state>.lock`, held while the process runs: two processes
     /// appending to one log would corrupt each other's state.
     _lock: std::fs::File,
 }
 
 impl Stories {
-    /// From the `[stories]` config: the settings file read, the state log opened and
-    /// replayed (startup errors are fatal: a state that cannot be read must not be
-    /// silently replaced by an empty one).
+    /// From the `[stories]` config: the settings file read (an error is fatal), the
+    /// state log opened and replayed if it can be now (else on the first article).
     pub fn open(cfg: &Config) -> Result<Stories> {
         if !cfg.stories.enabled || !cfg.role.runs(super::Stage::Classify) {
             return Ok(Stories::Off);
@@ -67,30 +84,15 @@ impl Stories {
                 StorySettings::parse(&f.display().to_string(), &text)?
             }
         };
-        if cfg.stories.state.is_some() || cfg.embedded_mode() {
-            let path = cfg.stories.state_path(&cfg.embedded.outbox_dir);
-            let lock = lock(&path)?.with_context(|| {
-                format!(
-                    "the story state {} is in use by another wirefeed process; give each process its own stories.state (WIREFEED_STORIES_STATE)",
-                    path.display()
-                )
-            })?;
-            return Ok(Stories::Local(LocalStories::open(&path, settings, lock)?));
-        }
-        // JetStream, no state configured: one state per process until the shared
-        // store lands. Classify processes sharing a spool folder each take the first
-        // free slot (a restarted process finds its slot free again).
-        let dir = cfg.embedded.outbox_dir.join("stories");
-        for slot in 1..=MAX_SLOTS {
-            let path = dir.join(format!("state-{slot}.log"));
-            if let Some(lock) = lock(&path)? {
-                return Ok(Stories::Local(LocalStories::open(&path, settings, lock)?));
-            }
-        }
-        anyhow::bail!(
-            "all {MAX_SLOTS} story state slots in {} are in use; set stories.state (WIREFEED_STORIES_STATE)",
-            dir.display()
-        )
+        let place = if cfg.stories.state.is_some() || cfg.embedded_mode() {
+            Place::Fixed(cfg.stories.state_path(&cfg.embedded.outbox_dir))
+        } else {
+            // JetStream, no state configured: one state per process until the shared
+            // store lands. Classify processes sharing a spool folder each take the
+            // first free slot (a restarted process finds its slot free again).
+            Place::Slots(cfg.embedded.outbox_dir.join("stories"))
+        };
+        Ok(Stories::Local(LocalStories::new(place, settings)))
     }
 
     /// The settings observations are made with (`None`: stories are off).
@@ -102,7 +104,7 @@ impl Stories {
     }
 
     /// Observe one article durably and say what to emit for it. Transient: the state
-    /// could not be recorded (disk full, …); nothing changed, retry.
+    /// could not be opened or recorded (permissions, disk full, …); nothing changed, retry.
     pub async fn observe(&self, ob: Observation) -> Result<StoryUpdate, Transient> {
         match self {
             Stories::Off => Ok(StoryUpdate::default()),
@@ -116,7 +118,9 @@ impl Stories {
             Stories::Off => Vec::new(),
             Stories::Local(l) => {
                 let g = l.inner.lock().expect("story state lock");
-                g.0.stories().cloned().collect()
+                g.as_ref()
+                    .map(|o| o.state.stories().cloned().collect())
+                    .unwrap_or_default()
             }
         }
     }
@@ -144,26 +148,82 @@ fn lock(state: &Path) -> Result<Option<std::fs::File>> {
     Ok(taken.then_some(file))
 }
 
+/// Lock, open and replay the state at `place`.
+fn open_place(place: &Place, settings: &StorySettings) -> Result<Open> {
+    let (path, lock) = match place {
+        Place::Fixed(path) => {
+            let lock = lock(path)?.with_context(|| {
+                format!(
+                    "the story state {} is in use by another wirefeed process; give each process its own stories.state (WIREFEED_STORIES_STATE)",
+                    path.display()
+                )
+            })?;
+            (path.clone(), lock)
+        }
+        Place::Slots(dir) => {
+            let mut found = None;
+            for slot in 1..=MAX_SLOTS {
+                let path = dir.join(format!("state-{slot}.log"));
+                if let Some(lock) = lock(&path)? {
+                    found = Some((path, lock));
+                    break;
+                }
+            }
+            found.with_context(|| {
+                format!(
+                    "all {MAX_SLOTS} story state slots in {} are in use; set stories.state (WIREFEED_STORIES_STATE)",
+                    dir.display()
+                )
+            })?
+        }
+    };
+    let mut log = LogStore::open(&path, settings)
+        .with_context(|| format!("opening the story state {}", path.display()))?;
+    let (state, n) = story_store::restore(&mut log, settings)
+        .with_context(|| format!("reading the story state {}", path.display()))?;
+    tracing::info!(path = %path.display(), observations = n, stories = state.stories().count(), "story state restored");
+    Ok(Open {
+        state,
+        log,
+        _lock: lock,
+    })
+}
+
 impl LocalStories {
-    /// Open and replay the log at `path`, holding its `lock`.
-    pub fn open(path: &Path, settings: StorySettings, lock: std::fs::File) -> Result<LocalStories> {
-        let mut log = LogStore::open(path, &settings)
-            .with_context(|| format!("opening the story state {}", path.display()))?;
-        let (state, n) = story_store::restore(&mut log, &settings)
-            .with_context(|| format!("reading the story state {}", path.display()))?;
-        tracing::info!(path = %path.display(), observations = n, stories = state.stories().count(), "story state restored");
-        Ok(LocalStories {
+    /// The state at `path` (its lock `<path>.lock`), opened now if it can be.
+    pub fn at(path: &Path, settings: StorySettings) -> LocalStories {
+        LocalStories::new(Place::Fixed(path.to_path_buf()), settings)
+    }
+
+    fn new(place: Place, settings: StorySettings) -> LocalStories {
+        let open = match open_place(&place, &settings) {
+            Ok(o) => Some(o),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "story state not available yet; retried with the first article");
+                None
+            }
+        };
+        LocalStories {
             settings: Arc::new(settings),
-            inner: Arc::new(Mutex::new((state, log))),
-            _lock: lock,
-        })
+            place,
+            inner: Arc::new(Mutex::new(open)),
+        }
     }
 
     async fn observe(&self, ob: Observation) -> Result<StoryUpdate, Transient> {
-        let (inner, settings) = (self.inner.clone(), self.settings.clone());
+        let (inner, settings, place) = (
+            self.inner.clone(),
+            self.settings.clone(),
+            self.place.clone(),
+        );
         let done = tokio::task::spawn_blocking(move || {
             let mut g = inner.lock().expect("story state lock");
-            let (state, log) = &mut *g;
+            if g.is_none() {
+                let open = open_place(&place, &settings)
+                    .map_err(|e| Transient::from_anyhow("opening the story state", &e))?;
+                *g = Some(open);
+            }
+            let Open { state, log, .. } = g.as_mut().expect("opened above");
             let first = !state.has_seen(&ob.article_id);
             if first {
                 // durable before the state changes: a kill after this line replays it
