@@ -19,6 +19,7 @@ use crate::engine::hash::Set;
 
 use crate::engine::chars::CharClass;
 use crate::engine::language::{LanguageModel, Languages, Script};
+use crate::engine::normalize::caseless;
 use crate::model::{CleanArticle, LanguageGuess};
 use whatlang::Lang;
 
@@ -273,11 +274,11 @@ impl<'a> TextWords<'a> {
 }
 
 /// The first char of `c.to_lowercase()`, without the Unicode tables for ASCII and
-/// for the caseless Arabic block and its neighbours.
+/// [`caseless`] characters.
 fn lower_char(c: char) -> char {
     if c.is_ascii() {
         c.to_ascii_lowercase()
-    } else if matches!(c, '\u{0590}'..='\u{08FF}') {
+    } else if caseless(c) {
         c
     } else {
         c.to_lowercase().next().unwrap_or(c)
@@ -285,18 +286,16 @@ fn lower_char(c: char) -> char {
 }
 
 /// `str::to_lowercase`, borrowing a word that is already in lower case by a check
-/// that needs no Unicode tables: ASCII without capitals, and the scripts without
-/// letter case that most non-Latin text here is in (Arabic and its neighbours
-/// U+0590–U+08FF, CJK ideographs).
+/// that needs no Unicode tables: ASCII without capitals, and [`caseless`] scripts.
 fn lower(w: &str) -> Cow<'_, str> {
-    let caseless = |c: char| {
+    let already_lower = |c: char| {
         if c.is_ascii() {
             !c.is_ascii_uppercase()
         } else {
-            matches!(c, '\u{0590}'..='\u{08FF}' | '\u{4E00}'..='\u{9FFF}')
+            caseless(c)
         }
     };
-    if w.chars().all(caseless) {
+    if w.chars().all(already_lower) {
         Cow::Borrowed(w)
     } else if w.is_ascii() {
         Cow::Owned(w.to_ascii_lowercase())

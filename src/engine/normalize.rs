@@ -66,6 +66,13 @@ pub fn display_lines(s: &str) -> Vec<String> {
         .collect::<Vec<_>>()
 }
 
+/// Characters of blocks without letter case, where lower-casing is the identity
+/// without a Unicode table lookup: Hebrew to Arabic Extended-A (U+0590–U+08FF, where
+/// most non-Latin text here is) and the CJK ideographs.
+pub fn caseless(c: char) -> bool {
+    matches!(c, '\u{0590}'..='\u{08FF}' | '\u{4E00}'..='\u{9FFF}')
+}
+
 /// Fold one character for matching; `None` drops it.
 #[inline]
 pub fn fold_char(c: char) -> Option<char> {
@@ -81,8 +88,8 @@ pub fn fold_char(c: char) -> Option<char> {
         '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
         'ё' | 'Ё' => 'е',
         c if c.is_ascii() => c.to_ascii_lowercase(),
-        // Hebrew, Arabic, Syriac, Thaana, N'Ko…: no letter case, skip the table lookup
-        '\u{0590}'..='\u{08FF}' => c,
+        // Hebrew, Arabic, Syriac, Thaana, N'Ko…, CJK: no letter case, skip the table lookup
+        c if caseless(c) => c,
         // Latin-1 and basic Cyrillic capitals sit at a fixed distance from their small
         // letters (what `to_lowercase` gives; checked for every char in the tests).
         '\u{00C0}'..='\u{00D6}' | '\u{00D8}'..='\u{00DE}' | '\u{0410}'..='\u{042F}' => {
