@@ -23,6 +23,14 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
 fi
 promtool --version | head -1
 
+if ! command -v chromium >/dev/null 2>&1; then
+    say "installing chromium (Debian; tests/brief_browser.rs renders /brief in it)"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+chromium --version 2>/dev/null | head -1
+
 if [ ! -d ../shared ]; then
     if [ -n "${CI:-}" ]; then
         echo "error: ../shared (corpus, ninjs schema) is missing; CI requires it" >&2

@@ -30,6 +30,10 @@ pub const BUILD_INFO: &str = "wirefeed_build_info";
 pub const RELOADS: &str = "wirefeed_data_reloads_total";
 pub const RELOAD_FAILING: &str = "wirefeed_data_reload_failing";
 pub const DATA_GENERATION: &str = "wirefeed_data_generation";
+pub const STORY_ALERTS: &str = "wirefeed_story_alerts_total";
+pub const STORIES_CREATED: &str = "wirefeed_stories_created_total";
+pub const STORIES_UPDATED: &str = "wirefeed_stories_updated_total";
+pub const STORY_DUPLICATES: &str = "wirefeed_story_duplicates_total";
 
 /// Pipeline stage label values.
 pub const STAGES: [&str; 4] = ["watcher", "clean", "tag", "classify"];
@@ -176,6 +180,26 @@ pub fn describe(version: &str) {
         Unit::Count,
         "Which loaded set of topics and data the daemon runs: 1 at start, +1 per successful reload"
     );
+    describe_counter!(
+        STORY_ALERTS,
+        Unit::Count,
+        "Breaking-story alerts raised (once per story), by topic"
+    );
+    describe_counter!(
+        STORIES_CREATED,
+        Unit::Count,
+        "Stories (event clusters) started, by topic"
+    );
+    describe_counter!(
+        STORIES_UPDATED,
+        Unit::Count,
+        "Articles that joined an existing story, by topic"
+    );
+    describe_counter!(
+        STORY_DUPLICATES,
+        Unit::Count,
+        "Articles recognised as republished copies of an earlier article"
+    );
     describe_gauge!(BUILD_INFO, Unit::Count, "Build information; always 1");
     gauge!(BUILD_INFO, "version" => version.to_string()).set(1.0);
 }
@@ -190,6 +214,7 @@ pub fn register_zero(topics: &[String]) {
         counter!(RELOADS, "result" => result).absolute(0);
     }
     gauge!(RELOAD_FAILING).set(0.0);
+    counter!(STORY_DUPLICATES).absolute(0);
     // the watcher's give-up counter: "finish" (processed/) and "reject" (rejected/)
     for kind in ["finish", "reject"] {
         counter!(FILES_STUCK, "error_type" => kind).absolute(0);
@@ -225,5 +250,11 @@ pub fn register_zero(topics: &[String]) {
 pub fn register_topics(topics: &[String]) {
     for t in topics.iter().map(String::as_str).chain(["unclassified"]) {
         counter!(ARTICLES_BY_TOPIC, "topic" => t.to_string()).increment(0);
+    }
+    // stories exist per matched topic only (never `unclassified`)
+    for t in topics {
+        for name in [STORY_ALERTS, STORIES_CREATED, STORIES_UPDATED] {
+            counter!(name, "topic" => t.clone()).increment(0);
+        }
     }
 }

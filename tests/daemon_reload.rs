@@ -69,7 +69,14 @@ fn topics_of(d: &Daemon, nats: Option<&str>, name: &str) -> Vec<String> {
     let mut out = Vec::new();
     match nats {
         None => {
-            let topic_dirs = std::fs::read_dir(&d.outbox).into_iter().flatten().flatten();
+            // the topic folders (not the stories table and its state, nor alerts)
+            let topic_dirs = std::fs::read_dir(&d.outbox)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|t| {
+                    !["stories", "alerts"].contains(&t.file_name().to_string_lossy().as_ref())
+                });
             for f in topic_dirs.flat_map(|t| list_files(&t.path())) {
                 if std::fs::read(&f).is_ok_and(|b| id_of(&b)) {
                     let topic = f

@@ -616,6 +616,12 @@ fn alert_rules_cover_the_required_conditions() {
     let ratio = expr("WirefeedStageErrorRatio");
     assert!(ratio.contains("wirefeed_stage_messages_failed_total") && ratio.contains(" / "));
     assert_eq!(expr("WirefeedTargetDown"), "up == 0");
+    let breaking = expr("WirefeedBreakingStory");
+    assert!(
+        breaking.contains("increase(wirefeed_story_alerts_total[10m])")
+            && breaking.ends_with("> 0"),
+        "{breaking}"
+    );
 }
 
 #[test]

@@ -9,7 +9,10 @@
 //!   dead-lettered once, with its payload kept, and the good inputs still pass;
 //! - a store that fails transiently (outbox not a folder, broker stream full) is
 //!   retried in place and never counted as a delivery: with `max_deliver = 1`, every
-//!   input still arrives once and nothing is dead-lettered.
+//!   input still arrives once and nothing is dead-lettered;
+//! - with stories on, each story's current row and each alert are stored with the
+//!   documents: the fixtures of `tests/stories/` give their four stories (a
+//!   republished story, one event in ar/en/ru, two same-day stories) and one alert.
 
 mod common;
 
@@ -31,6 +34,10 @@ trait Harness {
     async fn inject(&self, stage: Stage, id: &str, payload: &[u8]);
     async fn break_store(&self);
     async fn fix_store(&self);
+    /// The stories table: story id → its latest stored row.
+    fn stories(&self) -> std::collections::BTreeMap<String, serde_json::Value>;
+    /// The stored alerts.
+    fn alerts(&self) -> Vec<serde_json::Value>;
 }
 
 fn builtin() -> Arc<wirefeed::daemon::reload::Engines> {
@@ -40,6 +47,14 @@ fn builtin() -> Arc<wirefeed::daemon::reload::Engines> {
 }
 
 fn start<H: Harness>(h: &H, max_deliver: i64) -> Pipeline<H::T> {
+    start_with(h, max_deliver, wirefeed::daemon::stories::Stories::Off)
+}
+
+fn start_with<H: Harness>(
+    h: &H,
+    max_deliver: i64,
+    stories: wirefeed::daemon::stories::Stories,
+) -> Pipeline<H::T> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     std::mem::forget(tx); // never shut down: the test ends with the runtime
     let p = Pipeline {
@@ -48,6 +63,8 @@ fn start<H: Harness>(h: &H, max_deliver: i64) -> Pipeline<H::T> {
         health: Arc::new(Health::default()),
         shutdown: rx,
         max_deliver,
+        stories: Arc::new(stories),
+        brief: Default::default(),
     };
     for stage in Stage::ALL {
         tokio::spawn(p.clone().run_stage(stage, 2));
@@ -175,6 +192,101 @@ async fn case_transient_not_counted<H: Harness>(h: &H) {
     .await;
 }
 
+async fn case_stories_stored_with_documents<H: Harness>(h: &H) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = wirefeed::engine::stories::StorySettings::builtin();
+    // breaking at 3 articles from 3 sources within 3 hours: the ar/en/ru event only
+    settings.alerts.articles = 3;
+    settings.alerts.sources = 3;
+    settings.alerts.within_minutes = 180;
+    let path = dir.path().join("state.log");
+    let local = wirefeed::daemon::stories::LocalStories::at(&path, settings);
+    let p = start_with(h, 5, wirefeed::daemon::stories::Stories::Local(local));
+    let names = [
+        "dup_original.json",
+        "dup_copy_site.txt",
+        "dup_copy_added.html",
+        "event_ar.json",
+        "event_en.json",
+        "event_ru.json",
+        "sameday_court.json",
+        "sameday_memorial.json",
+    ];
+    let files: Vec<(String, Vec<u8>)> = names
+        .iter()
+        .map(|n| {
+            let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/stories")
+                .join(n);
+            (n.to_string(), std::fs::read(p).unwrap())
+        })
+        .collect();
+    let want = expected_outputs(&files);
+    assert_eq!(submit(&p, &files).await, 0);
+    let members = |h: &H| -> usize {
+        h.stories()
+            .values()
+            .map(|r| r["articles"].as_u64().unwrap() as usize)
+            .sum()
+    };
+    eventually(
+        "every output and story row",
+        Duration::from_secs(60),
+        || {
+            total(&h.outputs()) >= total(&want)
+                && members(h) >= names.len()
+                && !h.alerts().is_empty()
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_same("outputs", &h.outputs(), &want);
+    // the stories, as sets of fixtures (ids depend on which article came first)
+    let by_id: std::collections::BTreeMap<String, &str> = files
+        .iter()
+        .map(|(n, b)| {
+            (
+                format!("{}-0", wirefeed::engine::content_hash(b)),
+                n.as_str(),
+            )
+        })
+        .collect();
+    let rows = h.stories();
+    let mut groups: Vec<Vec<&str>> = rows
+        .values()
+        .map(|r| {
+            let ids = r["article_ids"].as_array().unwrap();
+            assert_eq!(r["articles"].as_u64(), Some(ids.len() as u64), "{r}");
+            let mut g: Vec<&str> = ids.iter().map(|a| by_id[a.as_str().unwrap()]).collect();
+            g.sort();
+            g
+        })
+        .collect();
+    groups.sort();
+    assert_eq!(
+        groups,
+        vec![
+            vec![
+                "dup_copy_added.html",
+                "dup_copy_site.txt",
+                "dup_original.json"
+            ],
+            vec!["event_ar.json", "event_en.json", "event_ru.json"],
+            vec!["sameday_court.json"],
+            vec!["sameday_memorial.json"],
+        ]
+    );
+    let alerts = h.alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let event = rows
+        .values()
+        .find(|r| r["languages"].as_array().unwrap().len() == 3)
+        .unwrap();
+    assert_eq!(alerts[0]["story"], event["id"]);
+    assert_eq!(event["alerted"], true);
+    assert_eq!(h.dead_letters().len(), 0);
+}
+
 // ---------------------------------------------------------------------------------
 // memory
 
@@ -204,6 +316,12 @@ impl Harness for Mem {
     async fn fix_store(&self) {
         self.0.fail_next(0);
     }
+    fn stories(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.0.stories.lock().unwrap().clone()
+    }
+    fn alerts(&self) -> Vec<serde_json::Value> {
+        self.0.alerts.lock().unwrap().clone()
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -219,6 +337,11 @@ async fn memory_permanent_dead_lettered_with_payload() {
 #[tokio::test(start_paused = true)]
 async fn memory_transient_not_counted() {
     case_transient_not_counted(&Mem(Default::default())).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn memory_stories_stored_with_documents() {
+    case_stories_stored_with_documents(&Mem(Default::default())).await;
 }
 
 // ---------------------------------------------------------------------------------
@@ -270,6 +393,35 @@ impl Harness for Emb {
     async fn fix_store(&self) {
         std::fs::remove_file(self.outbox()).unwrap();
     }
+    fn stories(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        let mut out = std::collections::BTreeMap::new();
+        let dir = self.outbox().join("stories");
+        for t in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(t.path()).into_iter().flatten().flatten() {
+                let name = f.file_name().to_string_lossy().to_string();
+                if let Some(id) = name
+                    .strip_suffix(".json")
+                    .filter(|_| !name.starts_with('.'))
+                {
+                    let row = serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap();
+                    out.insert(id.to_string(), row);
+                }
+            }
+        }
+        out
+    }
+    fn alerts(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        let dir = self.outbox().join("alerts");
+        for t in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(t.path()).into_iter().flatten().flatten() {
+                if !f.file_name().to_string_lossy().starts_with('.') {
+                    out.push(serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap());
+                }
+            }
+        }
+        out
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,6 +437,11 @@ async fn embedded_permanent_dead_lettered_with_payload() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_transient_not_counted() {
     case_transient_not_counted(&Emb::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_stories_stored_with_documents() {
+    case_stories_stored_with_documents(&Emb::new()).await;
 }
 
 // ---------------------------------------------------------------------------------
@@ -366,6 +523,22 @@ impl Harness for Js {
     async fn fix_store(&self) {
         self.out_limit(-1).await;
     }
+    fn stories(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        let mut out = std::collections::BTreeMap::new();
+        for m in self.stream("WIREFEED_STORIES") {
+            let row: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
+            let id = row["id"].as_str().unwrap().to_string();
+            // the stream keeps one message per story subject
+            assert!(out.insert(id, row).is_none(), "two rows on {}", m.subject);
+        }
+        out
+    }
+    fn alerts(&self) -> Vec<serde_json::Value> {
+        self.stream("WIREFEED_ALERTS")
+            .iter()
+            .map(|m| serde_json::from_slice(&m.payload).unwrap())
+            .collect()
+    }
 }
 
 macro_rules! js_or_skip {
@@ -390,4 +563,9 @@ async fn jetstream_permanent_dead_lettered_with_payload() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jetstream_transient_not_counted() {
     case_transient_not_counted(&js_or_skip!()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_stories_stored_with_documents() {
+    case_stories_stored_with_documents(&js_or_skip!()).await;
 }

@@ -143,6 +143,7 @@ pub struct Config {
     pub stages: StagesConfig,
     pub metrics: MetricsConfig,
     pub shutdown: ShutdownConfig,
+    pub stories: StoriesConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -241,6 +242,40 @@ pub struct MetricsConfig {
     pub max_connections: usize,
 }
 
+/// Stories (duplicates, event clusters, breaking alerts; docs/stories.md) in the
+/// classify stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoriesConfig {
+    /// Group articles into stories, write the stories table and alerts, serve `/brief`.
+    pub enabled: bool,
+    /// Story settings file (TOML, the keys of `data/stories.toml`); unset: the shipped one.
+    pub settings: Option<PathBuf>,
+    /// The durable story state (an fsynced observation log, replayed at start, locked
+    /// by one process); unset: `<embedded.outbox_dir>/stories/state.log` (JetStream:
+    /// the first free `state-<n>.log` there, one per classify process).
+    pub state: Option<PathBuf>,
+}
+
+impl Default for StoriesConfig {
+    fn default() -> Self {
+        StoriesConfig {
+            enabled: true,
+            settings: None,
+            state: None,
+        }
+    }
+}
+
+impl StoriesConfig {
+    /// Where the story state lives: `state`, else under the outbox folder.
+    pub fn state_path(&self, outbox: &Path) -> PathBuf {
+        self.state
+            .clone()
+            .unwrap_or_else(|| outbox.join("stories").join("state.log"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ShutdownConfig {
@@ -260,6 +295,7 @@ impl Default for Config {
             stages: StagesConfig::default(),
             metrics: MetricsConfig::default(),
             shutdown: ShutdownConfig::default(),
+            stories: StoriesConfig::default(),
         }
     }
 }
@@ -678,6 +714,8 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
         (Some("nats"), "tls_ca_file"),
         (Some("nats"), "tls_cert_file"),
         (Some("nats"), "tls_key_file"),
+        (Some("stories"), "settings"),
+        (Some("stories"), "state"),
     ] {
         known.push((section.map(str::to_string), key.to_string(), None));
     }
@@ -792,6 +830,16 @@ mod tests {
         assert_eq!(c.role, Role::Clean);
         assert_eq!(c.nats.token.as_ref().map(Secret::expose), Some("s3cret"));
         assert_eq!(c.inbox.processed_dir, PathBuf::from("/spool/done"));
+        let stories = vec![
+            ("WIREFEED_STORIES_ENABLED".to_string(), "off".to_string()),
+            (
+                "WIREFEED_STORIES_STATE".to_string(),
+                "/var/s.log".to_string(),
+            ),
+        ];
+        let c = Config::load(None, &stories).unwrap();
+        assert!(!c.stories.enabled);
+        assert_eq!(c.stories.state, Some(PathBuf::from("/var/s.log")));
         let bad = vec![("WIREFEED_NATS_REPLICAS".to_string(), "three".to_string())];
         assert!(Config::load(None, &bad).is_err());
     }

@@ -96,6 +96,9 @@ type Queue = (
 pub struct Embedded {
     outbox: PathBuf,
     queues: [Queue; 3],
+    /// Story rows are written one at a time, each only over an older version, so two
+    /// articles of one story finishing together cannot leave the older row on disk.
+    story_writes: Arc<SyncMutex<()>>,
 }
 
 fn index(stage: Stage) -> usize {
@@ -115,6 +118,7 @@ impl Embedded {
         Embedded {
             outbox,
             queues: [queue(), queue(), queue()],
+            story_writes: Arc::new(SyncMutex::new(())),
         }
     }
 
@@ -168,6 +172,76 @@ impl Embedded {
 
 /// One durable write on the blocking pool; every failure is transient (the input
 /// is not at fault when the outbox cannot be written).
+impl Embedded {
+    /// The story rows `stories/<topic>/<id>.json` (each over an older version only) and
+    /// the alerts `alerts/<topic>/<story-id>.json` (once) of one document.
+    async fn write_stories(&self, e: &Emit) -> Result<(), Transient> {
+        let op = "writing a story";
+        let rows: Vec<(PathBuf, u64, Vec<u8>)> = e
+            .stories
+            .iter()
+            .map(|s| {
+                let file = self
+                    .outbox
+                    .join("stories")
+                    .join(&s.topic)
+                    .join(format!("{}.json", s.id));
+                let text = serde_json::to_vec_pretty(&s.summary()).expect("story serialises");
+                (file, s.version, text)
+            })
+            .collect();
+        let alerts: Vec<(PathBuf, Vec<u8>)> = e
+            .alerts
+            .iter()
+            .map(|a| {
+                let file = self
+                    .outbox
+                    .join("alerts")
+                    .join(&a.topic)
+                    .join(format!("{}.json", a.story));
+                let text = serde_json::to_vec_pretty(&super::stories::alert_json(a))
+                    .expect("alert serialises");
+                (file, text)
+            })
+            .collect();
+        let lock = self.story_writes.clone();
+        let done = tokio::task::spawn_blocking(move || -> Result<()> {
+            let _one_at_a_time = lock.lock().expect("story write lock");
+            for (file, version, text) in rows {
+                if stored_version(&file).is_some_and(|v| v >= version) {
+                    continue;
+                }
+                files::write_durably(&file, &text)?;
+            }
+            for (file, text) in alerts {
+                if !file.exists() {
+                    files::write_durably(&file, &text)?;
+                }
+            }
+            Ok(())
+        })
+        .await;
+        match done {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Transient::from_anyhow(op, &e)),
+            Err(e) => Err(Transient {
+                error_type: "io",
+                op,
+                detail: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// The version of the story row in `file`, if one is there.
+fn stored_version(file: &std::path::Path) -> Option<u64> {
+    let bytes = std::fs::read(file).ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("version")?
+        .as_u64()
+}
+
 async fn write_blocking(file: PathBuf, bytes: Bytes, op: &'static str) -> Result<(), Transient> {
     match tokio::task::spawn_blocking(move || files::write_durably(&file, &bytes)).await {
         Ok(Ok(())) => Ok(()),
@@ -246,6 +320,9 @@ impl Transport for Embedded {
                         let file = self.outbox.join(target).join(format!("{}.json", e.id));
                         write_blocking(file, e.payload.clone(), "writing an output").await?;
                     }
+                    if !e.stories.is_empty() || !e.alerts.is_empty() {
+                        self.write_stories(e).await?;
+                    }
                 }
                 Ok(())
             }
@@ -280,6 +357,8 @@ pub async fn run(
     engine: Arc<super::reload::Engines>,
     health: Arc<Health>,
     shutdown: watch::Receiver<bool>,
+    stories: Arc<super::stories::Stories>,
+    brief: Arc<super::stories::Brief>,
 ) -> Result<()> {
     // A crash (kill -9, power loss) can leave the temp file of an interrupted durable
     // write; its output is redone from the inbox, so the temp is only litter.
@@ -300,6 +379,8 @@ pub async fn run(
         shutdown,
         // in one process a delivery is never repeated: a crash redoes the file
         max_deliver: i64::MAX,
+        stories,
+        brief,
     };
     pipeline.run(cfg, cap).await;
     Ok(())

@@ -1,6 +1,7 @@
-//! A minimal HTTP/1.1 responder for `/metrics`, `/healthz` and `/readyz`.
+//! A minimal HTTP/1.1 responder for `/metrics`, `/healthz`, `/readyz`, and the live
+//! stories page `/brief` with its data `/brief.json` (docs/stories.md).
 //!
-//! Three fixed GET endpoints do not justify a web framework; this reads the request
+//! A few fixed GET endpoints do not justify a web framework; this reads the request
 //! up to the end of its headers, answers, and closes the connection. It is bounded:
 //! at most `metrics.max_connections` connections are served at once (more are
 //! accepted and closed at once, so they cannot hold file handles), each has
@@ -17,7 +18,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+use super::stories::Brief;
 use super::Health;
+
+/// The `/brief` page: static HTML with inline JS that polls `/brief.json` every 2 s
+/// and builds the page with `textContent` only (headlines are untrusted).
+pub const BRIEF_HTML: &str = include_str!("brief.html");
+
+/// `/brief`'s policy: its own inline script and style, requests to this listener only.
+const BRIEF_CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Time a client has to send its request headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -30,11 +39,12 @@ pub async fn serve(
     max_connections: usize,
     handle: PrometheusHandle,
     health: Arc<Health>,
+    brief: Arc<Brief>,
 ) -> Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding metrics listener {listen}"))?;
-    tracing::info!(addr = %listener.local_addr()?, max_connections, "metrics, /healthz and /readyz listening");
+    tracing::info!(addr = %listener.local_addr()?, max_connections, "metrics, /healthz, /readyz and /brief listening");
     let permits = Arc::new(Semaphore::new(max_connections.max(1)));
     tokio::spawn(async move {
         let mut refused: u64 = 0;
@@ -62,9 +72,13 @@ pub async fn serve(
             };
             let handle = handle.clone();
             let health = health.clone();
+            let brief = brief.clone();
             tokio::spawn(async move {
-                let _ =
-                    tokio::time::timeout(CONNECTION_TIMEOUT, answer(sock, &handle, &health)).await;
+                let _ = tokio::time::timeout(
+                    CONNECTION_TIMEOUT,
+                    answer(sock, &handle, &health, &brief),
+                )
+                .await;
                 drop(permit);
             });
         }
@@ -72,7 +86,7 @@ pub async fn serve(
     Ok(())
 }
 
-async fn answer(mut sock: TcpStream, handle: &PrometheusHandle, health: &Health) {
+async fn answer(mut sock: TcpStream, handle: &PrometheusHandle, health: &Health, brief: &Brief) {
     // A request may arrive in several TCP segments: read up to the blank line that
     // ends the headers (bounded in size and time). Closing with unread bytes would
     // make the kernel reset the connection.
@@ -95,8 +109,20 @@ async fn answer(mut sock: TcpStream, handle: &PrometheusHandle, health: &Health)
     let req = String::from_utf8_lossy(&buf);
     let path = req.split_whitespace().nth(1).unwrap_or("/");
     let path = path.split('?').next().unwrap_or(path);
+    let mut extra = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n".to_string();
     let (status, ctype, body) = match path {
         "/metrics" => ("200 OK", "text/plain; version=0.0.4", handle.render()),
+        "/brief" => {
+            extra.push_str(&format!(
+                "Content-Security-Policy: {BRIEF_CSP}\r\nReferrer-Policy: no-referrer\r\n"
+            ));
+            ("200 OK", "text/html; charset=utf-8", BRIEF_HTML.to_string())
+        }
+        "/brief.json" => (
+            "200 OK",
+            "application/json",
+            brief.to_json(super::stories::now_secs()).to_string(),
+        ),
         "/healthz" => ("200 OK", "text/plain", "ok\n".to_string()),
         "/readyz" if health.ready() => {
             ("200 OK", "text/plain", format!("ready\n{}", health.notes()))
@@ -105,7 +131,7 @@ async fn answer(mut sock: TcpStream, handle: &PrometheusHandle, health: &Health)
         _ => ("404 Not Found", "text/plain", "not found\n".to_string()),
     };
     let resp = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = sock.write_all(resp.as_bytes()).await;

@@ -49,6 +49,10 @@ pub struct Names {
     pub pipeline: String,
     pub out: String,
     pub dlq: String,
+    /// The stories table: the latest row per story subject.
+    pub stories: String,
+    /// Breaking alerts, one message per story.
+    pub alerts: String,
 }
 
 impl Names {
@@ -58,7 +62,17 @@ impl Names {
             pipeline: format!("{}_PIPELINE", cfg.stream_prefix),
             out: format!("{}_OUT", cfg.stream_prefix),
             dlq: format!("{}_DLQ", cfg.stream_prefix),
+            stories: format!("{}_STORIES", cfg.stream_prefix),
+            alerts: format!("{}_ALERTS", cfg.stream_prefix),
         }
+    }
+    /// `<prefix>.story.<topic>.<cluster-id>`: one subject per story.
+    pub fn story(&self, topic: &str, id: &str) -> String {
+        format!("{}.story.{topic}.{id}", self.prefix)
+    }
+    /// `<prefix>.alert.<topic>`.
+    pub fn alert(&self, topic: &str) -> String {
+        format!("{}.alert.{topic}", self.prefix)
     }
     pub fn raw(&self) -> String {
         format!("{}.raw", self.prefix)
@@ -150,7 +164,9 @@ pub async fn connect(cfg: &NatsConfig, health: Arc<Health>) -> Result<async_nats
     Ok(client)
 }
 
-/// Create or update the three streams (idempotent; safe from many processes at once).
+/// Create or update the streams (idempotent; safe from many processes at once): the
+/// pipeline work queue, outputs, dead letters, the stories table (`max_messages_per_subject
+/// = 1`: the stream is the current table) and alerts.
 pub async fn ensure_streams(js: &Context, cfg: &NatsConfig, names: &Names) -> Result<()> {
     let dup = Duration::from_secs(cfg.duplicate_window_secs);
     let max_age = Duration::from_secs(cfg.output_max_age_secs);
@@ -181,6 +197,28 @@ pub async fn ensure_streams(js: &Context, cfg: &NatsConfig, names: &Names) -> Re
         stream::Config {
             name: names.dlq.clone(),
             subjects: vec![format!("{}.dlq.>", names.prefix)],
+            retention: stream::RetentionPolicy::Limits,
+            storage: stream::StorageType::File,
+            num_replicas: cfg.replicas,
+            duplicate_window: dup,
+            max_age,
+            ..Default::default()
+        },
+        stream::Config {
+            name: names.stories.clone(),
+            subjects: vec![format!("{}.story.>", names.prefix)],
+            retention: stream::RetentionPolicy::Limits,
+            storage: stream::StorageType::File,
+            num_replicas: cfg.replicas,
+            duplicate_window: dup,
+            max_messages_per_subject: 1,
+            // a story that has not changed for this long leaves the table
+            max_age,
+            ..Default::default()
+        },
+        stream::Config {
+            name: names.alerts.clone(),
+            subjects: vec![format!("{}.alert.>", names.prefix)],
             retention: stream::RetentionPolicy::Limits,
             storage: stream::StorageType::File,
             num_replicas: cfg.replicas,
@@ -378,7 +416,15 @@ pub struct JetStream {
     attempts: [Arc<Attempts>; 3],
     /// The server's max_payload (dead letters are cut to fit it).
     max_payload: usize,
+    /// The latest version of each story this process sent: rows go out one at a time,
+    /// each only after an older version, so the stream's last message per subject is
+    /// never an older row (two articles of one story finishing together).
+    story_versions: tokio::sync::Mutex<HashMap<String, u64>>,
 }
+
+/// Story versions remembered by [`JetStream::story_versions`] (then forgotten at once:
+/// bounded memory; a story's next row is still newer than its stored one).
+const STORY_VERSION_MEMORY: usize = 65_536;
 
 type PullConsumer = jetstream::consumer::Consumer<pull::Config>;
 
@@ -397,6 +443,7 @@ impl JetStream {
             consumers: Default::default(),
             attempts: Default::default(),
             max_payload,
+            story_versions: Default::default(),
         }
     }
 
@@ -532,7 +579,85 @@ impl JetStream {
             .flat_map(|e| self.publish_for(stage, e))
             .map(|(s, p)| (s, p.header(headers::READY_AT, ready_at.as_str())))
             .collect();
-        Ok(publish_all(&self.js, outs).await?)
+        publish_all(&self.js, outs).await?;
+        if out
+            .iter()
+            .any(|e| !e.stories.is_empty() || !e.alerts.is_empty())
+        {
+            self.store_stories(out).await?;
+        }
+        Ok(())
+    }
+
+    /// The story rows (`<prefix>.story.<topic>.<id>`, `Nats-Msg-Id` `<id>.v<version>`)
+    /// and alerts (`<prefix>.alert.<topic>`, `Nats-Msg-Id` `alert.<story-id>`: stored
+    /// once within the duplicate window) of final documents.
+    async fn store_stories(&self, out: &[Emit]) -> Result<(), Transient> {
+        let mut sent = self.story_versions.lock().await;
+        let mut msgs = Vec::new();
+        for e in out {
+            for s in &e.stories {
+                if sent.get(&s.id).is_some_and(|v| *v > s.version) {
+                    continue;
+                }
+                let body = fit_story_row(s.summary(), self.max_payload.saturating_sub(HEADER_ROOM));
+                msgs.push((
+                    self.names.story(&s.topic, &s.id),
+                    Publish::build()
+                        .payload(Bytes::from(body))
+                        .message_id(format!("{}.v{}", s.id, s.version))
+                        .header(headers::TOPICS, s.topic.as_str()),
+                ));
+            }
+            for a in &e.alerts {
+                let body =
+                    serde_json::to_vec(&super::stories::alert_json(a)).expect("alert serialises");
+                msgs.push((
+                    self.names.alert(&a.topic),
+                    Publish::build()
+                        .payload(Bytes::from(body))
+                        .message_id(format!("alert.{}", a.story))
+                        .header(headers::ARTICLE_ID, a.article.as_str())
+                        .header(headers::TOPICS, a.topic.as_str()),
+                ));
+            }
+        }
+        // sent in order under the lock; a failure is retried whole (same ids)
+        publish_all(&self.js, msgs).await?;
+        if sent.len() > STORY_VERSION_MEMORY {
+            sent.clear();
+        }
+        for e in out {
+            for s in &e.stories {
+                let v = sent.entry(s.id.clone()).or_insert(0);
+                *v = (*v).max(s.version);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A story row that fits `limit` bytes: a story too large for one message (its
+/// member list grows with every article) keeps the first members only and says so
+/// (`article_ids_truncated`), so it never blocks the classify stage on a publish the
+/// broker would refuse forever.
+fn fit_story_row(mut row: serde_json::Value, limit: usize) -> Vec<u8> {
+    let body = serde_json::to_vec(&row).expect("story serialises");
+    if body.len() <= limit {
+        return body;
+    }
+    let total = row["article_ids"].as_array().map_or(0, Vec::len);
+    let mut keep = total;
+    loop {
+        keep /= 2;
+        if let Some(ids) = row["article_ids"].as_array_mut() {
+            ids.truncate(keep);
+        }
+        row["article_ids_truncated"] = json!(total - keep);
+        let body = serde_json::to_vec(&row).expect("story serialises");
+        if body.len() <= limit || keep == 0 {
+            return body;
+        }
     }
 }
 
@@ -682,6 +807,8 @@ pub async fn run(
     engine: Arc<super::reload::Engines>,
     health: Arc<Health>,
     shutdown: watch::Receiver<bool>,
+    stories: Arc<super::stories::Stories>,
+    brief: Arc<super::stories::Brief>,
 ) -> Result<()> {
     let cfg = Arc::new(config);
     let names = Arc::new(Names::new(&cfg.nats));
@@ -751,6 +878,8 @@ pub async fn run(
         health,
         shutdown,
         max_deliver: cfg.nats.max_deliver,
+        stories,
+        brief,
     };
     pipeline.run(cfg.clone(), cfg.inbox.publish_window).await;
     let _ = tokio::time::timeout(super::pipeline::FLUSH_LIMIT, client.flush()).await;
@@ -776,6 +905,20 @@ mod tests {
         // a redelivery that was already on its way when it was acked
         assert_eq!(a.begin(7), Begin::Settled);
         assert_eq!(a.begin(8), Begin::Start(0));
+    }
+
+    #[test]
+    fn a_story_row_too_large_for_the_broker_keeps_its_first_members() {
+        let ids: Vec<String> = (0..10_000).map(|i| format!("{i:064}-0")).collect();
+        let row = json!({"id": "t-1", "articles": 10_000, "article_ids": ids});
+        let small = fit_story_row(row.clone(), 1 << 20);
+        assert_eq!(small, serde_json::to_vec(&row).unwrap());
+        let cut: serde_json::Value = serde_json::from_slice(&fit_story_row(row, 100_000)).unwrap();
+        let kept = cut["article_ids"].as_array().unwrap().len();
+        assert!(kept > 0 && kept < 10_000);
+        assert_eq!(cut["article_ids_truncated"], 10_000 - kept);
+        assert_eq!(cut["article_ids"][0], format!("{:064}-0", 0));
+        assert_eq!(cut["articles"], 10_000);
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub struct Memory {
     /// The next this many stores of stage results and dead letters fail transiently.
     failures: AtomicUsize,
     pub outputs: Mutex<Vec<Output>>,
+    /// The stories table: story id → its latest row (`Story::summary`).
+    pub stories: Mutex<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// Alerts, once per story.
+    pub alerts: Mutex<Vec<serde_json::Value>>,
     pub dead_letters: Mutex<Vec<serde_json::Value>>,
     pub settled: std::sync::Arc<Settled>,
 }
@@ -190,6 +194,22 @@ impl Transport for Memory {
                         // idempotent like the other transports: one output per (target, id)
                         if !o.iter().any(|(a, b, _)| a == t && b == &e.id) {
                             o.push((t.clone(), e.id.clone(), e.payload.clone()));
+                        }
+                    }
+                    let mut table = self.stories.lock().expect("stories lock");
+                    for s in &e.stories {
+                        let newer = table
+                            .get(&s.id)
+                            .and_then(|r| r["version"].as_u64())
+                            .is_none_or(|v| v < s.version);
+                        if newer {
+                            table.insert(s.id.clone(), s.summary());
+                        }
+                    }
+                    let mut alerts = self.alerts.lock().expect("alerts lock");
+                    for a in &e.alerts {
+                        if !alerts.iter().any(|x| x["story"] == a.story.as_str()) {
+                            alerts.push(super::stories::alert_json(a));
                         }
                     }
                 }

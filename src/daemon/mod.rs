@@ -22,6 +22,7 @@ pub mod memory;
 pub mod pipeline;
 pub mod reload;
 pub mod stage;
+pub mod stories;
 pub mod story_kv;
 pub mod watcher;
 pub mod workers;
@@ -207,6 +208,22 @@ pub async fn run(
     let topics = engine.topics().ids();
     let health = Arc::new(Health::default());
     reload::spawn_on_sighup(engines.clone(), health.clone());
+    // the story state is replayed before anything is served, so /brief starts full
+    let stories = Arc::new(stories::Stories::open(&config)?);
+    if config.embedded_mode() && stories.settings().is_some() {
+        // outbox/<topic>/ would be the stories table's or the alerts' folder
+        if let Some(t) = topics
+            .iter()
+            .find(|t| ["stories", "alerts"].contains(&t.as_str()))
+        {
+            anyhow::bail!("topic id {t:?} clashes with the outbox folder of the stories table and alerts; rename the topic or set stories.enabled = false");
+        }
+    }
+    let brief = Arc::new(stories::Brief::default());
+    let now = stories::now_secs();
+    for s in stories.current() {
+        brief.record(&s, now);
+    }
     if let Some(handle) = install_metrics(&topics) {
         metrics::gauge!(crate::metrics::DATA_GENERATION).set(engines.generation() as f64);
         let upkeep = handle.clone();
@@ -223,6 +240,7 @@ pub async fn run(
                 config.metrics.max_connections,
                 handle,
                 health.clone(),
+                brief.clone(),
             )
             .await?;
         }
@@ -234,10 +252,10 @@ pub async fn run(
         tracing::info!(inbox = %config.inbox.dir.display(), outbox = %config.embedded.outbox_dir.display(), "starting in embedded mode (no nats.url)");
         health.nats_connected.store(true, Ordering::SeqCst);
         health.streams_ready.store(true, Ordering::SeqCst);
-        embedded::run(config, engines, health, shutdown).await
+        embedded::run(config, engines, health, shutdown, stories, brief).await
     } else {
         tracing::info!(url = %config::redact_url(&config.nats.url), role = ?config.role, "starting in jetstream mode");
-        jetstream::run(config, engines, health, shutdown).await
+        jetstream::run(config, engines, health, shutdown, stories, brief).await
     }
 }
 

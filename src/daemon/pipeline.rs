@@ -33,13 +33,15 @@ use tokio::sync::mpsc;
 
 use super::config::{Config, InboxConfig};
 use super::stage::{self, Failure, StageError, Transient};
+use super::stories::{Brief, Stories};
 use super::watcher::{self, Claims};
 use super::{inbox, Health, Stage};
+use crate::engine::stories::{annotate, Alert, Observation, Story, StorySettings};
 use crate::engine::Engine;
 use crate::metrics as m;
 
 /// One message a stage produced: for the next stage, or (classify) a final document.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Emit {
     /// The article id (message ids and output names derive from it).
     pub id: String,
@@ -50,6 +52,11 @@ pub struct Emit {
     pub targets: Vec<String>,
     /// Final documents only: the matched topics, comma-separated.
     pub topics: String,
+    /// Final documents only: the current row of every story the article is in
+    /// (stored with the document, in the same forward, before the ack).
+    pub stories: Vec<Story>,
+    /// Final documents only: the breaking alerts the article raised (stored once).
+    pub alerts: Vec<Alert>,
 }
 
 /// A raw file handed to the pipeline by the intake.
@@ -257,6 +264,10 @@ pub struct Pipeline<T: Transport> {
     pub shutdown: watch::Receiver<bool>,
     /// Attempts before a message is dead-lettered as `redelivery_limit`.
     pub max_deliver: i64,
+    /// Where the classify stage observes each article's story (or `Off`).
+    pub stories: Arc<Stories>,
+    /// The `/brief` table, fed with every story row once it is stored.
+    pub brief: Arc<Brief>,
 }
 
 impl<T: Transport> Clone for Pipeline<T> {
@@ -267,6 +278,8 @@ impl<T: Transport> Clone for Pipeline<T> {
             health: self.health.clone(),
             shutdown: self.shutdown.clone(),
             max_deliver: self.max_deliver,
+            stories: self.stories.clone(),
+            brief: self.brief.clone(),
         }
     }
 }
@@ -274,11 +287,26 @@ impl<T: Transport> Clone for Pipeline<T> {
 /// What a stage function produced.
 enum Produced {
     Forward(Vec<Emit>),
-    Final(Vec<Emit>, Box<crate::model::ClassifiedArticle>),
+    /// The classify stage's document (serialised once its story tag is added).
+    Final(Box<Final>),
 }
 
-/// Run one stage function (pure, on the stage workers).
-fn run_stage(engine: &Engine, stage: Stage, payload: &[u8]) -> Result<Produced, StageError> {
+struct Final {
+    emit: Emit,
+    doc: serde_json::Value,
+    classified: crate::model::ClassifiedArticle,
+    /// The article's story observation, when stories are on.
+    observation: Option<Observation>,
+}
+
+/// Run one stage function (pure, on the stage workers); `stories`: the settings to
+/// make the classify stage's story observation with (its sketch is CPU work too).
+fn run_stage(
+    engine: &Engine,
+    stage: Stage,
+    payload: &[u8],
+    stories: Option<&StorySettings>,
+) -> Result<Produced, StageError> {
     match stage {
         Stage::Clean => Ok(Produced::Forward(clean_emits(&stage::clean(
             engine, payload,
@@ -290,21 +318,28 @@ fn run_stage(engine: &Engine, stage: Stage, payload: &[u8]) -> Result<Produced, 
                 payload: Bytes::from(stage::encode_tagged(&t)),
                 source_id: t.article.source_id.clone(),
                 language: t.language.code.clone(),
-                targets: Vec::new(),
-                topics: String::new(),
+                ..Emit::default()
             }]))
         }
         Stage::Classify => {
             let (c, doc) = stage::classify(engine, payload)?;
             let emit = Emit {
                 id: c.tagged.article.id.clone(),
-                payload: Bytes::from(serde_json::to_vec(&doc).expect("ninjs serialises")),
                 source_id: c.tagged.article.source_id.clone(),
                 language: c.tagged.language.code.clone(),
                 targets: stage::output_targets(&c),
                 topics: c.topics().join(","),
+                ..Emit::default()
             };
-            Ok(Produced::Final(vec![emit], Box::new(c)))
+            // arrival: the daemon's clock (the shell's, passed in; the engine has none)
+            let observation =
+                stories.map(|st| Observation::of(st, &c, Some(super::stories::now_secs())));
+            Ok(Produced::Final(Box::new(Final {
+                emit,
+                doc,
+                classified: c,
+                observation,
+            })))
         }
     }
 }
@@ -317,9 +352,7 @@ fn clean_emits(articles: &[crate::model::CleanArticle]) -> Vec<Emit> {
             id: a.id.clone(),
             payload: Bytes::from(stage::encode_clean(a)),
             source_id: a.source_id.clone(),
-            language: String::new(),
-            targets: Vec::new(),
-            topics: String::new(),
+            ..Emit::default()
         })
         .collect()
 }
@@ -341,6 +374,39 @@ impl<T: Transport> Pipeline<T> {
             super::events::DeadLettered { record }.emit();
         }
         stored.is_some()
+    }
+
+    /// The classify stage's document made final: its story observed (durably, retried
+    /// while the state cannot be recorded), the story tag added to it, the story rows
+    /// and alerts attached. `None`: shutdown interrupted a transient retry.
+    async fn finish_document(
+        &self,
+        d: &T::Delivery,
+        f: Final,
+    ) -> Option<(Emit, crate::model::ClassifiedArticle)> {
+        let Final {
+            mut emit,
+            mut doc,
+            classified,
+            observation,
+        } = f;
+        if let Some(ob) = observation {
+            let update = stage::retry_transient("classify", &self.health, &self.shutdown, |n| {
+                let ob = ob.clone();
+                async move {
+                    if n > 0 {
+                        d.in_progress().await;
+                    }
+                    self.stories.observe(ob).await
+                }
+            })
+            .await?;
+            annotate(&mut doc, &update.tag);
+            emit.stories = update.stories;
+            emit.alerts = update.alerts;
+        }
+        emit.payload = Bytes::from(serde_json::to_vec(&doc).expect("ninjs serialises"));
+        Some((emit, classified))
     }
 
     async fn dead_letter_and_term(&self, d: T::Delivery, record: DeadLetter) {
@@ -373,11 +439,20 @@ impl<T: Transport> Pipeline<T> {
             })
         } else {
             let (e, payload) = (self.engine.current(), Bytes::copy_from_slice(d.payload()));
-            stage::off_executor(move || run_stage(&e, stage, &payload)).await
+            let settings = self.stories.settings().cloned();
+            stage::off_executor(move || run_stage(&e, stage, &payload, settings.as_deref())).await
         };
         let (outs, classified) = match result {
             Ok(Produced::Forward(o)) => (o, None),
-            Ok(Produced::Final(o, c)) => (o, Some(c)),
+            Ok(Produced::Final(f)) => match self.finish_document(&d, *f).await {
+                Some((emit, c)) => (vec![emit], Some(c)),
+                None => {
+                    // shutting down while the story state cannot be recorded: redone later
+                    timer.failed("publish");
+                    d.retry_after(Duration::from_secs(1)).await;
+                    return;
+                }
+            },
             Err(err) => {
                 let (kind, reason) = if attempt > self.max_deliver {
                     let r = format!(
@@ -422,6 +497,12 @@ impl<T: Transport> Pipeline<T> {
                 return;
             }
             Some(Ok(())) => {}
+        }
+        let now = super::stories::now_secs();
+        for e in &outs {
+            for s in &e.stories {
+                self.brief.record(s, now);
+            }
         }
         let ready_at = d.ready_at();
         d.ack().await;
