@@ -14,6 +14,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::engine::stories::{Observation, StorySettings, StoryState};
 
@@ -38,11 +40,51 @@ pub fn restore(
     Ok((state, obs.len()))
 }
 
-/// Append-only JSON-lines log of observations, fsynced per record.
+/// Append-only JSON-lines log of observations. [`StoryStore::record`] fsyncs each
+/// record; a daemon with several workers instead [`LogStore::append`]s under its state
+/// lock and waits on the shared [`Syncer`] outside it, so one fsync covers every record
+/// written while the previous one ran (group commit).
 pub struct LogStore {
     path: PathBuf,
     file: Option<File>,
     window_secs: i64,
+    syncer: Arc<Syncer>,
+    /// The last append failed part-way: the next one starts on a fresh line, so a
+    /// torn fragment never swallows a good record.
+    torn: bool,
+}
+
+/// Makes the log's appended records durable, one fsync for all the records waiting.
+#[derive(Debug, Default)]
+pub struct Syncer {
+    /// Records appended so far (the sequence number of the last one).
+    written: AtomicU64,
+    /// Records known to be on disk, and the file to sync (set at the first append).
+    synced: Mutex<(u64, Option<File>)>,
+}
+
+impl Syncer {
+    /// The sequence number of the last record appended.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::SeqCst)
+    }
+
+    /// Return once record `seq` (and every one before it) is on disk. A caller that
+    /// finds an fsync under way waits for it, and needs none of its own if that one
+    /// covered its record.
+    pub fn sync_to(&self, seq: u64) -> io::Result<()> {
+        let mut g = self.synced.lock().expect("log sync lock");
+        if g.0 >= seq {
+            return Ok(());
+        }
+        // everything appended before this point is covered by this fsync
+        let target = self.written();
+        if let Some(f) = &g.1 {
+            f.sync_data()?;
+        }
+        g.0 = g.0.max(target);
+        Ok(())
+    }
 }
 
 impl LogStore {
@@ -55,7 +97,38 @@ impl LogStore {
             path: path.to_path_buf(),
             file: None,
             window_secs: settings.window_hours as i64 * 3600,
+            syncer: Arc::new(Syncer::default()),
+            torn: false,
         })
+    }
+
+    /// The syncer of this log's appends.
+    pub fn syncer(&self) -> Arc<Syncer> {
+        self.syncer.clone()
+    }
+
+    /// Write one observation at the end of the log, not yet synced: its sequence
+    /// number, for [`Syncer::sync_to`].
+    pub fn append(&mut self, ob: &Observation) -> io::Result<u64> {
+        if self.file.is_none() {
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
+            self.syncer.synced.lock().expect("log sync lock").1 = Some(f.try_clone()?);
+            self.file = Some(f);
+        }
+        let f = self.file.as_mut().expect("opened above");
+        let mut line = Vec::with_capacity(1024);
+        if self.torn {
+            line.push(b'\n');
+        }
+        serde_json::to_writer(&mut line, ob)?;
+        line.push(b'\n');
+        self.torn = true;
+        f.write_all(&line)?;
+        self.torn = false;
+        Ok(self.syncer.written.fetch_add(1, Ordering::SeqCst) + 1)
     }
 
     fn read_all(&self) -> io::Result<Vec<Observation>> {
@@ -105,18 +178,7 @@ impl StoryStore for LogStore {
     }
 
     fn record(&mut self, ob: &Observation) -> io::Result<()> {
-        if self.file.is_none() {
-            self.file = Some(
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&self.path)?,
-            );
-        }
-        let f = self.file.as_mut().expect("opened above");
-        let mut line = serde_json::to_vec(ob)?;
-        line.push(b'\n');
-        f.write_all(&line)?;
-        f.sync_data()
+        let seq = self.append(ob)?;
+        self.syncer.sync_to(seq)
     }
 }

@@ -6,7 +6,7 @@
 //! ```text
 //! classify ─▶ Observation (on the stage workers) ─▶ Stories::observe ─▶ StoryUpdate
 //!                                                     ├── Off
-//!                                                     ├── Local: StoryState + LogStore (fsync before apply)
+//!                                                     ├── Local: StoryState + LogStore (written before apply, group-fsynced before output)
 //!                                                     └── (Shared: the JetStream KV store, src/daemon/story_kv.rs)
 //! StoryUpdate ─▶ annotate(doc) + Emit{stories, alerts} ─▶ Transport::forward (one durable step) ─▶ ack
 //!             └▶ Brief::record (after the forward)
@@ -29,7 +29,7 @@ use super::config::Config;
 use super::stage::Transient;
 use crate::engine::stories::{Observation, Story, StorySettings, StoryState, StoryUpdate};
 use crate::metrics as m;
-use crate::story_store::{self, LogStore, StoryStore};
+use crate::story_store::{self, LogStore};
 
 /// Where the story state lives.
 pub enum Stories {
@@ -217,20 +217,40 @@ impl LocalStories {
             self.place.clone(),
         );
         let done = tokio::task::spawn_blocking(move || {
-            let mut g = inner.lock().expect("story state lock");
-            if g.is_none() {
-                let open = open_place(&place, &settings)
-                    .map_err(|e| Transient::from_anyhow("opening the story state", &e))?;
-                *g = Some(open);
+            let (update, first, syncer, seq) = {
+                let mut g = inner.lock().expect("story state lock");
+                if g.is_none() {
+                    let open = open_place(&place, &settings)
+                        .map_err(|e| Transient::from_anyhow("opening the story state", &e))?;
+                    *g = Some(open);
+                }
+                let Open { state, log, .. } = g.as_mut().expect("opened above");
+                let first = !state.has_seen(&ob.article_id);
+                // written before the state changes; on disk before any output (below)
+                let seq = if first {
+                    log.append(&ob)
+                        .map_err(|e| Transient::io("recording a story observation", &e))?
+                } else {
+                    // a repeat: whatever its record and the records it saw, synced too
+                    log.syncer().written()
+                };
+                (state.update(&settings, &ob), first, log.syncer(), seq)
+            };
+            // Outside the state lock: one fsync for every record written meanwhile.
+            // The update was decided on records up to `seq`, all covered by this sync.
+            if let Err(e) = syncer.sync_to(seq) {
+                // After a failed fsync the page cache is not to be trusted: reopen and
+                // replay the log, so a record that did not reach the disk is not held
+                // as seen, and its article is recorded again on the retry.
+                let mut g = inner.lock().expect("story state lock");
+                if g.as_ref()
+                    .is_some_and(|o| Arc::ptr_eq(&o.log.syncer(), &syncer))
+                {
+                    *g = None;
+                }
+                return Err(Transient::io("syncing the story state", &e));
             }
-            let Open { state, log, .. } = g.as_mut().expect("opened above");
-            let first = !state.has_seen(&ob.article_id);
-            if first {
-                // durable before the state changes: a kill after this line replays it
-                log.record(&ob)
-                    .map_err(|e| Transient::io("recording a story observation", &e))?;
-            }
-            Ok::<_, Transient>((state.update(&settings, &ob), first))
+            Ok::<_, Transient>((update, first))
         })
         .await
         .map_err(|e| Transient {

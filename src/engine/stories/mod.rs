@@ -413,6 +413,67 @@ pub struct StoryState {
     seen: BTreeMap<String, (Option<i64>, StoryTag)>,
     #[serde(skip)]
     bands: HashMap<u64, Vec<usize>>,
+    /// Stories by (topic, key entity): the only stories an article can join.
+    #[serde(skip)]
+    keys: KeyIndex,
+    /// The earliest time an entry held may expire at, when known.
+    #[serde(skip)]
+    floor: Floor,
+}
+
+/// Positions in [`StoryState::order`] of the stories with a member keyed by an entity,
+/// per topic, each list in creation order. Derived data: rebuilt after an expiry or an
+/// [`StoryState::upsert`], extended as members join; so [`StoryState::best_cluster`]
+/// compares an article with the members of the stories sharing one of its keys only,
+/// not with every member of its topic.
+#[derive(Debug, Clone, Default)]
+struct KeyIndex {
+    built: bool,
+    by_key: HashMap<(String, String), Vec<usize>>,
+    /// Story id → its position in creation order.
+    pos: HashMap<String, usize>,
+}
+
+impl PartialEq for KeyIndex {
+    /// Derived from the state it indexes: never part of what a state is.
+    fn eq(&self, _: &KeyIndex) -> bool {
+        true
+    }
+}
+
+impl KeyIndex {
+    fn add(&mut self, topic: &str, keys: &[(String, EntityKind)], pos: usize) {
+        for (k, _) in keys {
+            let list = self
+                .by_key
+                .entry((topic.to_string(), k.clone()))
+                .or_default();
+            if list.last() != Some(&pos) {
+                list.push(pos);
+            }
+        }
+    }
+}
+
+/// The smallest arrival time among the sketches, articles and stories held (what
+/// [`StoryState::expire`] compares with), so a window with nothing old enough to go
+/// is not scanned on every article.
+#[derive(Debug, Clone, Copy, Default)]
+struct Floor(Option<i64>);
+
+impl PartialEq for Floor {
+    /// A cache of the state: never part of what a state is.
+    fn eq(&self, _: &Floor) -> bool {
+        true
+    }
+}
+
+impl Floor {
+    fn lower(&mut self, t: Option<i64>) {
+        if let (Some(f), Some(t)) = (&mut self.0, t) {
+            *f = (*f).min(t);
+        }
+    }
 }
 
 /// The result of observing one article.
@@ -477,6 +538,27 @@ impl StoryState {
             self.order.push(story.id.clone());
         }
         self.stories.insert(story.id.clone(), story);
+        self.keys.built = false;
+        self.floor = Floor(None);
+    }
+
+    fn ensure_keys(&mut self) {
+        if self.keys.built {
+            return;
+        }
+        let mut index = KeyIndex {
+            built: true,
+            ..KeyIndex::default()
+        };
+        for (pos, id) in self.order.iter().enumerate() {
+            index.pos.insert(id.clone(), pos);
+            if let Some(s) = self.stories.get(id) {
+                for m in &s.members {
+                    index.add(&s.topic, &m.keys, pos);
+                }
+            }
+        }
+        self.keys = index;
     }
 
     /// Number of duplicate sketches held.
@@ -497,6 +579,9 @@ impl StoryState {
     pub fn expire(&mut self, settings: &StorySettings) {
         let Some(now) = self.now else { return };
         let limit = now - settings.window_secs();
+        if self.floor.0.is_some_and(|f| f >= limit) {
+            return; // nothing held is old enough to go
+        }
         let before = self.sketches.len();
         self.sketches.retain(|e| e.time.is_none_or(|t| t >= limit));
         if self.sketches.len() != before || self.bands.is_empty() {
@@ -505,7 +590,15 @@ impl StoryState {
         self.seen.retain(|_, (t, _)| t.is_none_or(|t| t >= limit));
         let stories = &mut self.stories;
         stories.retain(|_, s| s.last_arrival.is_none_or(|t| t >= limit));
+        let held = self.order.len();
         self.order.retain(|id| stories.contains_key(id));
+        if self.order.len() != held {
+            self.keys.built = false;
+        }
+        let times = (self.sketches.iter().filter_map(|e| e.time))
+            .chain(self.seen.values().filter_map(|(t, _)| *t))
+            .chain(self.stories.values().filter_map(|s| s.last_arrival));
+        self.floor = Floor(Some(times.min().unwrap_or(i64::MAX)));
     }
 
     /// Observe one classified article. `arrival` (Unix seconds) stands in for the
@@ -564,6 +657,8 @@ impl StoryState {
             self.rebuild_bands();
         }
         self.expire(settings);
+        self.floor.lower(ob.arrival);
+        self.ensure_keys();
         let mut out = Observed {
             tag: StoryTag {
                 article_id: ob.article_id.clone(),
@@ -673,9 +768,13 @@ impl StoryState {
                 last_arrival: None,
                 version: 0,
             });
-            if story.version == 0 {
+            let pos = if story.version == 0 {
                 self.order.push(id.clone());
-            }
+                self.keys.pos.insert(id.clone(), self.order.len() - 1);
+                self.order.len() - 1
+            } else {
+                self.keys.pos[&id]
+            };
             story.version += 1;
             story.articles += 1;
             if member.duplicate {
@@ -710,6 +809,7 @@ impl StoryState {
                     );
                 }
             }
+            self.keys.add(topic, &member.keys, pos);
             story.members.push(member);
             if let Some(alert) = breaking(settings, story, &ob.article_id) {
                 story.alerted = true;
@@ -755,7 +855,20 @@ impl StoryState {
         let my_weight: f64 = m.keys.iter().map(|(_, k)| w(*k)).sum();
         let mut best: Option<ClusterDecision> = None;
         let mut rejected: Vec<(f64, String)> = Vec::new();
-        for story in self.stories().filter(|s| s.topic == topic) {
+        let mut cands: Vec<usize> = m
+            .keys
+            .iter()
+            .filter_map(|(k, _)| self.keys.by_key.get(&(topic.to_string(), k.clone())))
+            .flatten()
+            .copied()
+            .collect();
+        cands.sort_unstable();
+        cands.dedup();
+        let candidates = cands
+            .into_iter()
+            .filter_map(|p| self.stories.get(&self.order[p]))
+            .filter(|s| s.topic == topic);
+        for story in candidates {
             for other in &story.members {
                 let shared: Vec<&(String, EntityKind)> = m
                     .keys
