@@ -334,25 +334,74 @@ fn embedded_kill_9_mid_stream_loses_no_story_state_and_counts_no_article_twice()
 
 #[test]
 fn jetstream_stories_stream_holds_one_current_row_per_story_and_the_alert_once() {
+    jetstream_stories(Store::Default);
+}
+
+#[test]
+fn jetstream_shared_kv_window_gives_the_same_table() {
+    jetstream_stories(Store::SharedKv);
+}
+
+#[test]
+fn jetstream_with_a_local_story_state_gives_the_same_table() {
+    jetstream_stories(Store::LocalLog);
+}
+
+#[test]
+fn two_jetstream_daemons_share_one_story_window() {
+    jetstream_stories(Store::TwoDaemons);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Store {
+    /// The default: a local log per process (a free slot under the spool folder).
+    Default,
+    /// `stories.store = kv`: the JetStream KV bucket.
+    SharedKv,
+    /// `stories.state` set: one process's fsynced log.
+    LocalLog,
+    /// Two daemons on one broker sharing the KV bucket, the fixtures dropped into each
+    /// in turn: one window.
+    TwoDaemons,
+}
+
+/// Drop the fixtures in order (into the daemons in turn), then read the stories and
+/// alerts streams: one message per story, equal to `process --cluster`'s table, the
+/// alert once, and `/brief` on every daemon showing the event with its 3 articles.
+fn jetstream_stories(store: Store) {
     let Some(nats) = NatsServer::start() else {
         eprintln!("skipped: nats-server not found");
         return;
     };
     let url = nats.url();
-    let dirs = Dirs::new();
-    let settings = settings_file(dirs.logs.as_path());
-    let opts = DaemonOpts::new(Some(url.clone()))
-        .env("WIREFEED_STORIES_SETTINGS", settings.to_str().unwrap())
-        .env(
-            "WIREFEED_STORIES_STATE",
-            dirs.logs.join("state.log").to_str().unwrap(),
-        );
-    let mut d = Daemon::start(&dirs, opts);
-    d.wait_ready(Duration::from_secs(30));
+    let all_dirs: Vec<Dirs> = (0..if store == Store::TwoDaemons { 2 } else { 1 })
+        .map(|_| Dirs::new())
+        .collect();
+    let settings = settings_file(all_dirs[0].logs.as_path());
+    let mut daemons: Vec<Daemon> = all_dirs
+        .iter()
+        .map(|dirs| {
+            let mut opts = DaemonOpts::new(Some(url.clone()))
+                .env("WIREFEED_STORIES_SETTINGS", settings.to_str().unwrap());
+            if matches!(store, Store::SharedKv | Store::TwoDaemons) {
+                opts = opts.env("WIREFEED_STORIES_STORE", "kv");
+            }
+            if store == Store::LocalLog {
+                opts = opts.env(
+                    "WIREFEED_STORIES_STATE",
+                    dirs.logs.join("state.log").to_str().unwrap(),
+                );
+            }
+            Daemon::start(dirs, opts)
+        })
+        .collect();
+    for d in &mut daemons {
+        d.wait_ready(Duration::from_secs(30));
+    }
     let mut outputs = 0;
-    for n in ORDER {
+    for (i, n) in ORDER.iter().enumerate() {
         outputs += total(&expected_outputs(&[fixture_file(n)]));
-        drop_files(&dirs.inbox, &[fixture_file(n)]);
+        drop_files(&all_dirs[i % all_dirs.len()].inbox, &[fixture_file(n)]);
         let want = outputs as u64;
         wait_until(&format!("{n} published"), Duration::from_secs(60), || {
             stream_count(&url, "WIREFEED_OUT") >= want
@@ -409,6 +458,18 @@ fn jetstream_stories_stream_holds_one_current_row_per_story_and_the_alert_once()
         alerts[0].header("Nats-Msg-Id"),
         Some(format!("alert.{event_id}").as_str())
     );
-    assert_eq!(brief_counts(&brief_json(&d)).get(event_id), Some(&3));
-    d.assert_running();
+    assert_eq!(alerts.len(), 1, "one alert");
+    for d in &mut daemons {
+        wait_until("the event on /brief", Duration::from_secs(10), || {
+            brief_counts(&brief_json(d)).get(event_id) == Some(&3)
+        });
+        // the whole table, whichever daemon wrote each row
+        assert_eq!(
+            brief_counts(&brief_json(d)).len(),
+            want.len(),
+            "{}",
+            brief_json(d)
+        );
+        d.assert_running();
+    }
 }

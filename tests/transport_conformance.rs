@@ -222,7 +222,16 @@ async fn case_stories_stored_with_documents<H: Harness>(h: &H) {
         })
         .collect();
     let want = expected_outputs(&files);
-    assert_eq!(submit(&p, &files).await, 0);
+    // The original first: which article starts a duplicate group depends on the order
+    // (two copies that each copy the original but not each other, seen before it, start
+    // two groups; docs/stories.md, "Limits"), and the workers run concurrently.
+    assert_eq!(submit(&p, &files[..1]).await, 0);
+    let first = total(&expected_outputs(&files[..1]));
+    eventually("the original stored", Duration::from_secs(60), || {
+        total(&h.outputs()) >= first
+    })
+    .await;
+    assert_eq!(submit(&p, &files[1..]).await, 0);
     let members = |h: &H| -> usize {
         h.stories()
             .values()

@@ -303,6 +303,21 @@ fn tmp_root(tag: &str) -> Result<PathBuf> {
     Ok(root)
 }
 
+/// Whether process `pid` still runs (not gone, not a zombie waiting to be reaped).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|st| {
+            // the state follows the parenthesised command name
+            let after = st.rsplit_once(')')?.1;
+            after
+                .split_whitespace()
+                .next()
+                .map(|s| s != "Z" && s != "X")
+        })
+        .unwrap_or(false)
+}
+
 /// A daemon under test with its broker (if any).
 struct Run {
     root: PathBuf,
@@ -373,6 +388,14 @@ impl Run {
             }
             if t0.elapsed() > Duration::from_secs(1800) {
                 bail!("not done after 30 min ({c}/{outputs})");
+            }
+            if !alive(self.pid) {
+                let log = std::fs::read_to_string(self.root.join("daemon.log")).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(10).collect();
+                bail!(
+                    "the daemon exited ({c}/{outputs} outputs); its log ends:\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }

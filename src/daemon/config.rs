@@ -51,6 +51,14 @@ pub enum OnSuccess {
     Delete,
 }
 
+/// A JetStream KV bucket name: `[A-Za-z0-9_-]{1,64}`.
+fn valid_bucket(b: &str) -> bool {
+    !b.is_empty()
+        && b.len() <= 64
+        && b.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -253,8 +261,27 @@ pub struct StoriesConfig {
     pub settings: Option<PathBuf>,
     /// The durable story state (an fsynced observation log, replayed at start, locked
     /// by one process); unset: `<embedded.outbox_dir>/stories/state.log` (JetStream:
-    /// the first free `state-<n>.log` there, one per classify process).
+    /// the first free `state-<n>.log` there, one per classify process, when `store`
+    /// is `local`).
     pub state: Option<PathBuf>,
+    /// Where the story window lives: `auto` (now the local log: one window per classify
+    /// process), `local`, or `kv` (the JetStream KV bucket, one window shared by every
+    /// classify worker; opt-in, see docs/stories.md for its cost).
+    pub store: StoryStoreKind,
+    /// The JetStream KV bucket of the shared story window (`store` `kv` or `auto`).
+    pub bucket: String,
+}
+
+/// Where the story window lives (`stories.store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoryStoreKind {
+    /// The KV bucket on JetStream, the local log embedded.
+    Auto,
+    /// The local fsynced log: one window per classify process.
+    Local,
+    /// The JetStream KV bucket, shared by every classify worker.
+    Kv,
 }
 
 impl Default for StoriesConfig {
@@ -263,6 +290,8 @@ impl Default for StoriesConfig {
             enabled: true,
             settings: None,
             state: None,
+            store: StoryStoreKind::Auto,
+            bucket: "wirefeed_stories".to_string(),
         }
     }
 }
@@ -488,6 +517,13 @@ impl Config {
             0,
             3600,
         );
+        p.check(valid_bucket(&self.stories.bucket), || {
+            format!(
+                "stories.bucket ({}) must be a KV bucket name of letters, digits, '-' and '_' (at most 64), got {:?}",
+                env_name("stories.bucket"),
+                self.stories.bucket
+            )
+        });
         p.check(valid_subject_prefix(&n.subject_prefix), || {
             format!(
                 "nats.subject_prefix ({}) must be a NATS subject without spaces, wildcards or empty tokens, got {:?}",
@@ -840,6 +876,18 @@ mod tests {
         let c = Config::load(None, &stories).unwrap();
         assert!(!c.stories.enabled);
         assert_eq!(c.stories.state, Some(PathBuf::from("/var/s.log")));
+        assert_eq!(c.stories.store, StoryStoreKind::Auto);
+        let kv = vec![
+            ("WIREFEED_STORIES_STORE".to_string(), "kv".to_string()),
+            ("WIREFEED_STORIES_BUCKET".to_string(), "desk_1".to_string()),
+            ("WIREFEED_NATS_URL".to_string(), "nats://n:4222".to_string()),
+        ];
+        let c = Config::load(None, &kv).unwrap();
+        assert_eq!(c.stories.store, StoryStoreKind::Kv);
+        assert_eq!(c.stories.bucket, "desk_1");
+        let bad = [("WIREFEED_STORIES_BUCKET".to_string(), "a.b".to_string())];
+        let e = Config::load(None, &bad).unwrap_err();
+        assert!(format!("{e:#}").contains("stories.bucket"), "{e:#}");
         let bad = vec![("WIREFEED_NATS_REPLICAS".to_string(), "three".to_string())];
         assert!(Config::load(None, &bad).is_err());
     }

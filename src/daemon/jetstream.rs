@@ -40,6 +40,7 @@ pub mod headers {
     pub const TOPICS: &str = "Wirefeed-Topics";
     pub const ERROR_TYPE: &str = "Wirefeed-Error-Type";
     pub const ORIGINAL_ID: &str = "Wirefeed-Original-Id";
+    pub const STORY_VERSION: &str = "Wirefeed-Story-Version";
 }
 
 /// Subject and stream names derived from the configured prefixes.
@@ -416,9 +417,8 @@ pub struct JetStream {
     attempts: [Arc<Attempts>; 3],
     /// The server's max_payload (dead letters are cut to fit it).
     max_payload: usize,
-    /// The latest version of each story this process sent: rows go out one at a time,
-    /// each only after an older version, so the stream's last message per subject is
-    /// never an older row (two articles of one story finishing together).
+    /// The latest version of each story this process stored (a row already superseded
+    /// here is not sent; the stream's own compare-and-set settles the rest).
     story_versions: tokio::sync::Mutex<HashMap<String, u64>>,
 }
 
@@ -593,26 +593,21 @@ impl JetStream {
     /// and alerts (`<prefix>.alert.<topic>`, `Nats-Msg-Id` `alert.<story-id>`: stored
     /// once within the duplicate window) of final documents.
     async fn store_stories(&self, out: &[Emit]) -> Result<(), Transient> {
-        let mut sent = self.story_versions.lock().await;
-        let mut msgs = Vec::new();
+        let mut alerts = Vec::new();
+        let mut rows: HashMap<&str, &crate::engine::stories::Story> = HashMap::new();
         for e in out {
             for s in &e.stories {
-                if sent.get(&s.id).is_some_and(|v| *v > s.version) {
-                    continue;
+                if rows
+                    .get(s.id.as_str())
+                    .is_none_or(|r| r.version < s.version)
+                {
+                    rows.insert(s.id.as_str(), s);
                 }
-                let body = fit_story_row(s.summary(), self.max_payload.saturating_sub(HEADER_ROOM));
-                msgs.push((
-                    self.names.story(&s.topic, &s.id),
-                    Publish::build()
-                        .payload(Bytes::from(body))
-                        .message_id(format!("{}.v{}", s.id, s.version))
-                        .header(headers::TOPICS, s.topic.as_str()),
-                ));
             }
             for a in &e.alerts {
                 let body =
                     serde_json::to_vec(&super::stories::alert_json(a)).expect("alert serialises");
-                msgs.push((
+                alerts.push((
                     self.names.alert(&a.topic),
                     Publish::build()
                         .payload(Bytes::from(body))
@@ -622,19 +617,136 @@ impl JetStream {
                 ));
             }
         }
-        // sent in order under the lock; a failure is retried whole (same ids)
-        publish_all(&self.js, msgs).await?;
+        let rows: Vec<_> = {
+            let sent = self.story_versions.lock().await;
+            rows.into_values()
+                .filter(|s| sent.get(&s.id).is_none_or(|v| *v < s.version))
+                .collect()
+        };
+        futures::future::try_join_all(rows.iter().map(|s| self.store_story_row(s))).await?;
+        publish_all(&self.js, alerts).await?;
+        let mut sent = self.story_versions.lock().await;
         if sent.len() > STORY_VERSION_MEMORY {
             sent.clear();
         }
-        for e in out {
-            for s in &e.stories {
-                let v = sent.entry(s.id.clone()).or_insert(0);
-                *v = (*v).max(s.version);
-            }
+        for s in rows {
+            let v = sent.entry(s.id.clone()).or_insert(0);
+            *v = (*v).max(s.version);
         }
         Ok(())
     }
+
+    /// Put a story's row on its subject unless the stream holds the same or a newer
+    /// version: compare-and-set on the subject's last sequence, so rows of one story
+    /// written by several workers (a shared window) or finishing out of order never
+    /// leave an older row as the current one.
+    async fn store_story_row(&self, s: &crate::engine::stories::Story) -> Result<(), Transient> {
+        use async_nats::jetstream::context::PublishErrorKind;
+        use async_nats::jetstream::stream::LastRawMessageErrorKind;
+        let subject = self.names.story(&s.topic, &s.id);
+        let stream = self
+            .js
+            .get_stream_no_info(&self.names.stories)
+            .await
+            .map_err(|e| Transient::broker("opening the stories stream", &e))?;
+        let body = Bytes::from(fit_story_row(
+            s.summary(),
+            self.max_payload.saturating_sub(HEADER_ROOM),
+        ));
+        for _ in 0..STORY_ROW_ATTEMPTS {
+            let last = match stream.get_last_raw_message_by_subject(&subject).await {
+                Ok(m) => Some((m.sequence, stored_version(&m.headers, &m.payload))),
+                Err(e) if matches!(e.kind(), LastRawMessageErrorKind::NoMessageFound) => None,
+                Err(e) => return Err(Transient::broker("reading a story row", &e)),
+            };
+            if last.is_some_and(|(_, v)| v >= s.version) {
+                return Ok(());
+            }
+            let publish = Publish::build()
+                .payload(body.clone())
+                .message_id(format!("{}.v{}", s.id, s.version))
+                .header(headers::TOPICS, s.topic.as_str())
+                .header(headers::STORY_VERSION, s.version.to_string().as_str())
+                .expected_last_subject_sequence(last.map_or(0, |(seq, _)| seq));
+            let ack = match self.js.send_publish(subject.clone(), publish).await {
+                Ok(ack) => ack.await,
+                Err(e) => return Err(Transient::broker("publishing a story row", &e)),
+            };
+            match ack {
+                Ok(_) => return Ok(()),
+                // another worker wrote the subject meanwhile: read it again
+                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => continue,
+                Err(e) => return Err(Transient::broker("publishing a story row", &e)),
+            }
+        }
+        Err(Transient::broker(
+            "publishing a story row",
+            &format!("{subject} changed {STORY_ROW_ATTEMPTS} times while it was written"),
+        ))
+    }
+}
+
+/// Keep `/brief` filled from the stories stream: the current row of every story (an
+/// ordered consumer from the last message per subject), then each change as it is
+/// stored, by any worker. Recreated after an error; the brief keeps the newest rows.
+async fn follow_stories(
+    js: Context,
+    names: Arc<Names>,
+    brief: Arc<super::stories::Brief>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let filter = format!("{}.story.>", names.prefix);
+    while !*shutdown.borrow() {
+        let follow = async {
+            let stream = js.get_stream_no_info(&names.stories).await?;
+            let consumer = stream
+                .create_consumer(pull::OrderedConfig {
+                    filter_subject: filter.clone(),
+                    deliver_policy: jetstream::consumer::DeliverPolicy::LastPerSubject,
+                    ..Default::default()
+                })
+                .await?;
+            let mut messages = consumer.messages().await?;
+            while let Some(msg) = messages.next().await {
+                let msg = msg?;
+                let Ok(row) = serde_json::from_slice::<serde_json::Value>(&msg.payload) else {
+                    continue;
+                };
+                let now = super::stories::now_secs();
+                let stored = msg
+                    .info()
+                    .map(|i| i.published.unix_timestamp())
+                    .unwrap_or(now);
+                brief.record_row(row, stored, now);
+            }
+            Ok::<(), async_nats::Error>(())
+        };
+        let mut stop = shutdown.clone();
+        tokio::select! {
+            r = follow => if let Err(e) = r {
+                tracing::warn!(error = %e, "following the stories stream failed; again in 1 s");
+            },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Compare-and-set rounds a story row may take before the article is retried.
+const STORY_ROW_ATTEMPTS: usize = 16;
+
+/// The story version a stored row holds: its `Wirefeed-Story-Version` header, else the
+/// row's `version`.
+fn stored_version(headers: &HeaderMap, payload: &[u8]) -> u64 {
+    headers
+        .get(headers::STORY_VERSION)
+        .and_then(|v| v.as_str().parse().ok())
+        .or_else(|| {
+            serde_json::from_slice::<serde_json::Value>(payload)
+                .ok()
+                .and_then(|v| v["version"].as_u64())
+        })
+        .unwrap_or(0)
 }
 
 /// A story row that fits `limit` bytes: a story too large for one message (its
@@ -831,6 +943,16 @@ pub async fn run(
     }
     health.streams_ready.store(true, Ordering::SeqCst);
     tracing::info!(pipeline = %names.pipeline, out = %names.out, dlq = %names.dlq, "streams ready");
+    stories.attach(&js).await;
+    if cfg.stories.enabled {
+        // every process's /brief shows the whole table, whoever wrote the rows
+        tokio::spawn(follow_stories(
+            js.clone(),
+            names.clone(),
+            brief.clone(),
+            shutdown.clone(),
+        ));
+    }
 
     // backlog: each stage consumer's pending count
     {

@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 
 use super::config::Config;
 use super::stage::Transient;
+use super::story_kv::KvStories;
 use crate::engine::stories::{Observation, Story, StorySettings, StoryState, StoryUpdate};
 use crate::metrics as m;
 use crate::story_store::{self, LogStore};
@@ -37,8 +38,39 @@ pub enum Stories {
     Off,
     /// One process's state, in a local fsynced log (the embedded default).
     Local(LocalStories),
-    // later: Shared(KvStories) — the JetStream KV store (src/daemon/story_kv.rs),
-    // whose `observe` has this same signature.
+    /// The window shared by every classify worker: the JetStream KV bucket
+    /// (src/daemon/story_kv.rs), opened once the broker is reached.
+    Shared(Box<SharedStories>),
+}
+
+/// The shared story window: the bucket named in the config, opened on the JetStream
+/// context [`Stories::attach`] gives (at start, after the streams), or on the first
+/// article if it could not be opened then (a transient failure: retried).
+pub struct SharedStories {
+    settings: Arc<StorySettings>,
+    bucket: String,
+    replicas: usize,
+    js: std::sync::OnceLock<async_nats::jetstream::Context>,
+    kv: tokio::sync::OnceCell<KvStories>,
+}
+
+impl SharedStories {
+    async fn store(&self) -> Result<&KvStories, Transient> {
+        let js = self.js.get().ok_or_else(|| Transient {
+            error_type: "broker",
+            op: "opening the story bucket",
+            detail: "not connected to JetStream yet".into(),
+        })?;
+        self.kv
+            .get_or_try_init(|| async {
+                let kv =
+                    KvStories::open(js, &self.bucket, self.replicas, self.settings.clone()).await?;
+                tracing::info!(bucket = %self.bucket, "shared story window open");
+                Ok::<_, anyhow::Error>(kv)
+            })
+            .await
+            .map_err(|e| Transient::from_anyhow("opening the story bucket", &e))
+    }
 }
 
 /// The state and its log, behind one lock: an observation is recorded and applied
@@ -84,12 +116,32 @@ impl Stories {
                 StorySettings::parse(&f.display().to_string(), &text)?
             }
         };
+        use super::config::StoryStoreKind;
+        let shared = match cfg.stories.store {
+            StoryStoreKind::Kv if cfg.embedded_mode() => anyhow::bail!(
+                "stories.store = kv (WIREFEED_STORIES_STORE) needs nats.url (WIREFEED_NATS_URL): the shared story window is a JetStream KV bucket"
+            ),
+            StoryStoreKind::Kv => true,
+            StoryStoreKind::Local => false,
+            // the local log: the shared bucket is opt-in until its cost per article is
+            // bounded (docs/stories.md, "Where the window lives")
+            StoryStoreKind::Auto => false,
+        };
+        if shared {
+            return Ok(Stories::Shared(Box::new(SharedStories {
+                settings: Arc::new(settings),
+                bucket: cfg.stories.bucket.clone(),
+                replicas: cfg.nats.replicas,
+                js: Default::default(),
+                kv: Default::default(),
+            })));
+        }
         let place = if cfg.stories.state.is_some() || cfg.embedded_mode() {
             Place::Fixed(cfg.stories.state_path(&cfg.embedded.outbox_dir))
         } else {
-            // JetStream, no state configured: one state per process until the shared
-            // store lands. Classify processes sharing a spool folder each take the
-            // first free slot (a restarted process finds its slot free again).
+            // JetStream with store = local and no state configured: one state per
+            // process. Classify processes sharing a spool folder each take the first
+            // free slot (a restarted process finds its slot free again).
             Place::Slots(cfg.embedded.outbox_dir.join("stories"))
         };
         Ok(Stories::Local(LocalStories::new(place, settings)))
@@ -100,7 +152,25 @@ impl Stories {
         match self {
             Stories::Off => None,
             Stories::Local(l) => Some(&l.settings),
+            Stories::Shared(s) => Some(&s.settings),
         }
+    }
+
+    /// Give a shared window its JetStream context, and open its bucket now if it can
+    /// be (else the first article opens it).
+    pub async fn attach(&self, js: &async_nats::jetstream::Context) {
+        if let Stories::Shared(s) = self {
+            let _ = s.js.set(js.clone());
+            if let Err(e) = s.store().await {
+                tracing::warn!(bucket = %s.bucket, error = %e.detail, "story bucket not available yet; retried with the first article");
+            }
+        }
+    }
+
+    /// Whether the window is shared between processes (its table then comes from the
+    /// stories stream, not from this process's updates alone).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Stories::Shared(_))
     }
 
     /// Observe one article durably and say what to emit for it. Transient: the state
@@ -109,13 +179,21 @@ impl Stories {
         match self {
             Stories::Off => Ok(StoryUpdate::default()),
             Stories::Local(l) => l.observe(ob).await,
+            Stories::Shared(s) => {
+                let (update, first) = s.store().await?.observe_first(&ob).await?;
+                if first {
+                    count(&update);
+                }
+                Ok(update)
+            }
         }
     }
 
-    /// Every story the state holds now (to fill `/brief` at start).
+    /// Every story the state holds now (to fill `/brief` at start; a shared window's
+    /// table is read from the stories stream instead).
     pub fn current(&self) -> Vec<Story> {
         match self {
-            Stories::Off => Vec::new(),
+            Stories::Off | Stories::Shared(_) => Vec::new(),
             Stories::Local(l) => {
                 let g = l.inner.lock().expect("story state lock");
                 g.as_ref()
@@ -312,26 +390,36 @@ pub struct Brief {
 impl Brief {
     /// Keep `story`'s row if it is newer than the one held.
     pub fn record(&self, story: &Story, now: i64) {
+        let last = story.last_arrival.or(story.last_seen).unwrap_or(now);
+        self.record_row(story.summary(), last, now);
+    }
+
+    /// Keep a story row (the JSON of [`Story::summary`], as the stories stream holds
+    /// it) that last grew at `last`, if it is newer than the one held.
+    pub fn record_row(&self, mut summary: Value, last: i64, now: i64) {
+        let (Some(id), Some(version)) = (
+            summary["id"].as_str().map(str::to_string),
+            summary["version"].as_u64(),
+        ) else {
+            return;
+        };
+        let articles = summary["articles"].as_u64().unwrap_or(0) as u32;
         let mut rows = self.rows.lock().expect("brief lock");
-        if rows
-            .get(&story.id)
-            .is_some_and(|r| r.version >= story.version)
-        {
+        if rows.get(&id).is_some_and(|r| r.version >= version) {
             return;
         }
-        let last = story.last_arrival.or(story.last_seen).unwrap_or(now);
-        let mut summary = story.summary();
         if let Some(o) = summary.as_object_mut() {
             // the row without its member list (bounded page size)
             o.remove("article_ids");
+            o.remove("article_ids_truncated");
             o.remove("figures");
         }
         rows.insert(
-            story.id.clone(),
+            id,
             Row {
-                version: story.version,
+                version,
                 last,
-                articles: story.articles,
+                articles,
                 summary,
             },
         );

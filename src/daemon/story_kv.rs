@@ -215,6 +215,12 @@ impl KvStories {
     /// return exactly what [`StoryState::update`](crate::engine::stories::StoryState::update)
     /// would (tag, current rows of its stories, the alerts it raised — again on a repeat).
     pub async fn observe(&self, ob: &Observation) -> Result<StoryUpdate, Transient> {
+        Ok(self.observe_first(ob).await?.0)
+    }
+
+    /// [`KvStories::observe`], and whether this call was the one that completed the
+    /// article (its first observation: what metrics count), not a repeat.
+    pub async fn observe_first(&self, ob: &Observation) -> Result<(StoryUpdate, bool), Transient> {
         let key = article_key(&ob.article_id);
         let mut conflicts = 0u64;
         loop {
@@ -228,7 +234,9 @@ impl KvStories {
             // The band lists as `start` read them (saves reading them again).
             let mut band_lists = Vec::new();
             let rec = match slot.value {
-                Some(rec) if rec.done => return self.result(&ob.article_id, rec).await,
+                Some(rec) if rec.done => {
+                    return Ok((self.result(&ob.article_id, rec).await?, false))
+                }
                 Some(rec) => rec,
                 None => {
                     let rec;
@@ -263,7 +271,7 @@ impl KvStories {
                 continue;
             };
             if rec.done {
-                return self.result(&ob.article_id, rec).await;
+                return Ok((self.result(&ob.article_id, rec).await?, false));
             }
             if !rec.topics.iter().all(|t| rec.decided(t)) {
                 continue;
@@ -274,7 +282,7 @@ impl KvStories {
             rec.done = true;
             rec.first_revision = rec.first_revision.or(Some(slot.revision));
             if self.write(&key, &rec, slot.revision).await?.is_some() {
-                return self.result(&ob.article_id, rec).await;
+                return Ok((self.result(&ob.article_id, rec).await?, true));
             }
             conflicts += 1;
             self.conflicts.fetch_add(1, Ordering::Relaxed);

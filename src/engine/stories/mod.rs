@@ -8,7 +8,8 @@
 //! * **Duplicates**: a MinHash [`sketch::Sketch`] of the body's word shingles. A copy is
 //!   recognised whatever its boilerplate, site-name suffix (the headline is not
 //!   sketched), line breaks or a trimmed or added paragraph; it carries
-//!   `duplicate_of`, the first article of its group, and joins that article's clusters.
+//!   `duplicate_of`, the first article of its group, and joins that article's clusters;
+//!   a copy that states no time takes the copied article's.
 //! * **Clusters**: per matched topic, an article joins the cluster of the best-matching
 //!   member within the window when they share at least `min_shared` *key* entities
 //!   (gazetteer ids, so languages meet) outside the topic's background, with a shared
@@ -649,7 +650,6 @@ impl StoryState {
                 ..Observed::default()
             };
         }
-        let time = ob.time;
         if let Some(t) = ob.arrival {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
@@ -701,6 +701,18 @@ impl StoryState {
                 });
             }
         }
+        // A copy that states no time of its own (undated in a batch; only its arrival
+        // in a daemon) reports its original's event: it takes the time of the article
+        // it copies, so a republication neither stretches the story to today nor lets
+        // today's undated articles match the story through it.
+        let stated = ob.time.is_some() && ob.time != ob.arrival;
+        let time = if stated {
+            ob.time
+        } else {
+            original
+                .and_then(|i| self.copied_time(&self.sketches[i]))
+                .or(ob.time)
+        };
         // Clusters, per matched topic.
         let source = ob.source.clone();
         let language = ob.language.clone();
@@ -841,6 +853,19 @@ impl StoryState {
         self.seen
             .insert(ob.article_id.clone(), (ob.arrival, out.tag.clone()));
         out
+    }
+
+    /// The time of the member a sketch entry stands for, in the first of its stories
+    /// still held.
+    fn copied_time(&self, e: &SketchEntry) -> Option<i64> {
+        e.clusters.iter().find_map(|(_, id)| {
+            self.stories
+                .get(id)?
+                .members
+                .iter()
+                .find(|m| m.article == e.article)?
+                .time
+        })
     }
 
     fn best_cluster(
@@ -1146,6 +1171,43 @@ mod tests {
         let a = s.update(&st, &with_source("a", 0));
         assert!(a.alerts.is_empty());
         assert_eq!(a.stories[0].articles, 2);
+    }
+
+    #[test]
+    fn an_undated_copy_takes_its_originals_time_and_lets_no_later_article_in() {
+        let st = StorySettings::builtin();
+        let (then, now) = (1_000_000, 1_000_000 + 30 * 24 * 3600);
+        let people = |id: &str, o: Observation| Observation {
+            entities: ["ada_lovelace", "alan_turing"]
+                .iter()
+                .map(|e| ObservedEntity {
+                    id: e.to_string(),
+                    kind: EntityKind::Person,
+                    headline: 1,
+                    body: 2,
+                })
+                .collect(),
+            article_id: id.into(),
+            ..o
+        };
+        let mut s = StoryState::new();
+        // the original states its time; it arrives today
+        let a = Observation {
+            time: Some(then),
+            ..ob("a", TEXT, Some(now))
+        };
+        s.apply(&st, &people("a", a));
+        // a republished copy that states no time (its time is its arrival)
+        let b = s.apply(&st, &people("b", ob("b", TEXT, Some(now + 10))));
+        assert_eq!(b.tag.duplicate_of(), Some("a"));
+        let story = s.story(&b.tag.clusters[0].id).unwrap();
+        assert_eq!(story.members[1].time, Some(then), "{story:?}");
+        assert_eq!(story.last_seen, Some(then));
+        // today's undated report with the same people is another event
+        let other = "a different report on what the two of them said at a meeting in town today about the weather";
+        let c = s.apply(&st, &people("c", ob("c", other, Some(now + 60))));
+        assert!(c.tag.duplicate.is_none());
+        assert_eq!(c.tag.clusters[0].via, "new", "{:?}", c.tag.clusters[0]);
     }
 
     #[test]
