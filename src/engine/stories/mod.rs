@@ -785,7 +785,12 @@ impl StoryState {
                 self.keys.pos.insert(id.clone(), self.order.len() - 1);
                 self.order.len() - 1
             } else {
-                self.keys.pos[&id]
+                // every held story is indexed (ensure_keys above); the scan is a fallback
+                self.keys
+                    .pos
+                    .get(&id)
+                    .copied()
+                    .unwrap_or_else(|| self.order.iter().position(|o| *o == id).unwrap_or(0))
             };
             story.version += 1;
             story.articles += 1;
