@@ -157,14 +157,20 @@ fn event_story(rows: &BTreeMap<String, Value>) -> (&String, &Value) {
         .expect("the event story")
 }
 
-#[test]
-fn embedded_stories_match_process_cluster_with_tagged_documents_and_one_alert() {
+/// An embedded daemon with the test's story settings, fed the fixtures in order.
+fn embedded_with_fixtures() -> (Dirs, PathBuf, Daemon) {
     let dirs = Dirs::new();
     let settings = settings_file(dirs.logs.as_path());
     let opts = DaemonOpts::new(None).env("WIREFEED_STORIES_SETTINGS", settings.to_str().unwrap());
     let mut d = Daemon::start(&dirs, opts);
     d.wait_ready(Duration::from_secs(30));
     drop_in_order(&dirs, &ORDER);
+    (dirs, settings, d)
+}
+
+#[test]
+fn embedded_stories_match_process_cluster_with_tagged_documents_and_one_alert() {
+    let (dirs, settings, mut d) = embedded_with_fixtures();
 
     // The stories table: the rows the batch gives for the same files in the same order.
     let want = batch_rows(&ORDER, &settings);
@@ -258,12 +264,7 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn embedded_kill_9_mid_stream_loses_no_story_state_and_counts_no_article_twice() {
-    let dirs = Dirs::new();
-    let settings = settings_file(dirs.logs.as_path());
-    let opts = DaemonOpts::new(None).env("WIREFEED_STORIES_SETTINGS", settings.to_str().unwrap());
-    let mut d = Daemon::start(&dirs, opts);
-    d.wait_ready(Duration::from_secs(30));
-    drop_in_order(&dirs, &ORDER);
+    let (dirs, _settings, mut d) = embedded_with_fixtures();
     let before = story_rows(&dirs.outbox.join("stories"));
     // Then a stream of generated articles, killed twice mid-stream.
     let files = articles(21, 0, 600);

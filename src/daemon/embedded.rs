@@ -173,6 +173,14 @@ impl Embedded {
 /// One durable write on the blocking pool; every failure is transient (the input
 /// is not at fault when the outbox cannot be written).
 impl Embedded {
+    /// `<outbox>/<table>/<topic>/<id>.json`: a story row or an alert.
+    fn story_file(&self, table: &str, topic: &str, id: &str) -> PathBuf {
+        self.outbox
+            .join(table)
+            .join(topic)
+            .join(format!("{id}.json"))
+    }
+
     /// The story rows `stories/<topic>/<id>.json` (each over an older version only) and
     /// the alerts `alerts/<topic>/<story-id>.json` (once) of one document.
     async fn write_stories(&self, e: &Emit) -> Result<(), Transient> {
@@ -181,11 +189,7 @@ impl Embedded {
             .stories
             .iter()
             .map(|s| {
-                let file = self
-                    .outbox
-                    .join("stories")
-                    .join(&s.topic)
-                    .join(format!("{}.json", s.id));
+                let file = self.story_file("stories", &s.topic, &s.id);
                 let text = serde_json::to_vec_pretty(&s.summary()).expect("story serialises");
                 (file, s.version, text)
             })
@@ -194,11 +198,7 @@ impl Embedded {
             .alerts
             .iter()
             .map(|a| {
-                let file = self
-                    .outbox
-                    .join("alerts")
-                    .join(&a.topic)
-                    .join(format!("{}.json", a.story));
+                let file = self.story_file("alerts", &a.topic, &a.story);
                 let text = serde_json::to_vec_pretty(&super::stories::alert_json(a))
                     .expect("alert serialises");
                 (file, text)
