@@ -268,6 +268,55 @@ fn one_worker_gives_the_engines_results() {
     });
 }
 
+/// A story past `max_members` holds only its latest members, in the bucket as in the
+/// engine, and a late undated copy of a member no longer held still joins the story
+/// with that member's time (kept in the copied article's record).
+#[test]
+fn a_capped_story_gives_the_engines_results() {
+    let nats = nats_or_skip!();
+    let url = nats.url();
+    let mut st = (*settings()).clone();
+    st.clusters.max_members = 3;
+    let st = Arc::new(st);
+    rt().block_on(async {
+        let js = connect(&url).await;
+        let kv = KvStories::open(&js, "capped", 1, st.clone())
+            .await
+            .expect("open bucket");
+        let e1 = || vec![person("p_alpha"), place("city_b")];
+        let mut obs: Vec<Observation> = (0..6)
+            .map(|i| {
+                let t = T0 - 3600 + i * 60;
+                ob(
+                    &format!("m{i}"),
+                    Some(t),
+                    &["t1"],
+                    e1(),
+                    &body(20 + i as u64, 60),
+                )
+            })
+            .collect();
+        let mut copy = ob("late", None, &["t1"], e1(), &body(20, 60));
+        copy.arrival = Some(T0 + 1000);
+        obs.push(copy);
+        let mut mem = StoryState::new();
+        for o in &obs {
+            let want = mem.update(&st, o);
+            let got = kv.observe(o).await.expect("observe");
+            assert_eq!(got, want, "article {}", o.article_id);
+        }
+        let story = mem.stories().next().expect("one story").clone();
+        assert_eq!(mem.stories().count(), 1);
+        assert_eq!((story.articles, story.members.len()), (7, 3));
+        let late = story.members.last().expect("a member");
+        assert_eq!(
+            (late.article.as_str(), late.time),
+            ("late", Some(T0 - 3600))
+        );
+        assert_eq!(rows(&kv, &story_ids(&mem)).await, vec![story]);
+    });
+}
+
 /// The text seed of an event's first article.
 fn seed_of(prefix: &str) -> u64 {
     prefix

@@ -66,7 +66,8 @@ use crate::daemon::stage::Transient;
 use crate::engine::stories::shared::{self, SketchRecord};
 use crate::engine::stories::sketch::Sketch;
 use crate::engine::stories::{
-    ClusterDecision, DuplicateMatch, Observation, Story, StorySettings, StoryTag, StoryUpdate,
+    event_time, ClusterDecision, DuplicateMatch, Observation, Story, StorySettings, StoryTag,
+    StoryUpdate,
 };
 
 /// Most story ids kept per `e.<topic>.<entity>` list (the oldest go first).
@@ -93,6 +94,10 @@ pub struct ArticleRecord {
     pub original: Option<SketchRecord>,
     pub group: String,
     pub sketch: Option<Sketch>,
+    /// Event time (what a copy of it takes when it states none; see
+    /// [`event_time`]).
+    #[serde(default)]
+    pub event: Option<i64>,
     /// One decision per decided topic.
     pub decisions: Vec<ClusterDecision>,
 }
@@ -111,6 +116,7 @@ impl ArticleRecord {
                 group: self.group.clone(),
                 sketch,
                 time: self.arrival,
+                event: self.event,
                 clusters: self
                     .decisions
                     .iter()
@@ -304,6 +310,7 @@ impl KvStories {
             original: None,
             group: ob.article_id.clone(),
             sketch: ob.sketch.clone(),
+            event: ob.time,
             decisions: Vec::new(),
         };
         let Some(sketch) = &ob.sketch else {
@@ -339,6 +346,7 @@ impl KvStories {
             rec.group = d.duplicate_of.clone();
             rec.original = cands.into_iter().find(|c| c.article == d.matched);
         }
+        rec.event = event_time(ob, || rec.original.as_ref().and_then(|o| o.event));
         Ok((rec, lists))
     }
 

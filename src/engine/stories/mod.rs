@@ -95,6 +95,10 @@ pub struct ClusterSettings {
     pub min_shared_weight: f64,
     pub threshold: f64,
     pub figure_ratio: f64,
+    /// Members a story keeps to compare new articles with: the latest ones (an
+    /// older member still counts in the story's totals). Bounds a story's size in
+    /// memory, in the log and in every shared-store write.
+    pub max_members: usize,
     pub weights: KindWeights,
     /// Topic id (or `*`) → entity ids that are never evidence.
     pub background: BTreeMap<String, Vec<String>>,
@@ -108,6 +112,7 @@ impl Default for ClusterSettings {
             min_shared_weight: 1.4,
             threshold: 0.5,
             figure_ratio: 5.0,
+            max_members: 64,
             weights: KindWeights::default(),
             background: BTreeMap::new(),
         }
@@ -328,6 +333,10 @@ struct SketchEntry {
     group: String,
     sketch: Sketch,
     time: Option<i64>,
+    /// The article's event time (stated, else its copy's, else its arrival): what a
+    /// copy of it takes when it states none.
+    #[serde(default)]
+    event: Option<i64>,
     /// Cluster ids of the article, per topic.
     clusters: Vec<(String, String)>,
 }
@@ -705,14 +714,9 @@ impl StoryState {
         // in a daemon) reports its original's event: it takes the time of the article
         // it copies, so a republication neither stretches the story to today nor lets
         // today's undated articles match the story through it.
-        let stated = ob.time.is_some() && ob.time != ob.arrival;
-        let time = if stated {
-            ob.time
-        } else {
-            original
-                .and_then(|i| self.copied_time(&self.sketches[i]))
-                .or(ob.time)
-        };
+        let time = event_time(ob, || {
+            original.and_then(|i| self.copied_time(&self.sketches[i]))
+        });
         // Clusters, per matched topic.
         let source = ob.source.clone();
         let language = ob.language.clone();
@@ -833,6 +837,9 @@ impl StoryState {
                 story.alert = Some(alert.clone());
                 out.alerts.push(alert);
             }
+            // Only the latest members are compared with new articles.
+            let excess = story.members.len().saturating_sub(cs.max_members.max(1));
+            story.members.drain(..excess);
             out.changed.push(id.clone());
             my_clusters.push((topic.to_string(), id));
             out.tag.clusters.push(decision);
@@ -852,6 +859,7 @@ impl StoryState {
                 group,
                 sketch: s,
                 time: ob.arrival,
+                event: time,
                 clusters: my_clusters,
             });
         }
@@ -860,9 +868,12 @@ impl StoryState {
         out
     }
 
-    /// The time of the member a sketch entry stands for, in the first of its stories
-    /// still held.
+    /// The event time of the article a sketch entry stands for: recorded with it, else
+    /// (a state saved before it was) its member's in the first of its stories held.
     fn copied_time(&self, e: &SketchEntry) -> Option<i64> {
+        if e.event.is_some() {
+            return e.event;
+        }
         e.clusters.iter().find_map(|(_, id)| {
             self.stories
                 .get(id)?
@@ -986,6 +997,17 @@ impl StoryState {
                 rejected,
             },
         }
+    }
+}
+
+/// An article's event time: the time it states, else (a copy) the event time of the
+/// article it copies, else its arrival.
+pub fn event_time(ob: &Observation, copied: impl FnOnce() -> Option<i64>) -> Option<i64> {
+    let stated = ob.time.is_some() && ob.time != ob.arrival;
+    if stated {
+        ob.time
+    } else {
+        copied().or(ob.time)
     }
 }
 
@@ -1176,6 +1198,52 @@ mod tests {
         let a = s.update(&st, &with_source("a", 0));
         assert!(a.alerts.is_empty());
         assert_eq!(a.stories[0].articles, 2);
+    }
+
+    /// A story keeps its latest `max_members` members to match with, counts every
+    /// article, and a copy of a member it no longer holds still takes that member's
+    /// time and joins the story.
+    #[test]
+    fn a_story_holds_its_latest_members_and_counts_them_all() {
+        let mut st = StorySettings::builtin();
+        st.clusters.max_members = 4;
+        let people = |o: Observation| Observation {
+            entities: ["ada_lovelace", "alan_turing"]
+                .iter()
+                .map(|e| ObservedEntity {
+                    id: e.to_string(),
+                    kind: EntityKind::Person,
+                    headline: 1,
+                    body: 2,
+                })
+                .collect(),
+            ..o
+        };
+        let t0 = 1_000_000;
+        let mut s = StoryState::new();
+        // the first report states an earlier time than its arrival
+        let first = Observation {
+            time: Some(t0 - 3600),
+            ..ob("a0", TEXT, Some(t0))
+        };
+        let id = s.apply(&st, &people(first)).tag.clusters[0].id.clone();
+        for i in 1..10 {
+            let text = format!("report number {i} on the meeting of the two of them in town with its own words and details {i}");
+            let o = s.apply(&st, &people(ob(&format!("a{i}"), &text, Some(t0 + i * 60))));
+            assert_eq!(o.tag.clusters[0].id, id, "{:?}", o.tag.clusters[0]);
+        }
+        let story = s.story(&id).unwrap();
+        assert_eq!(story.articles, 10);
+        let held: Vec<&str> = story.members.iter().map(|m| m.article.as_str()).collect();
+        assert_eq!(held, ["a6", "a7", "a8", "a9"]);
+        assert_eq!(story.summary()["article_ids"], serde_json::json!(held));
+        // an undated copy of the first report, no longer held as a member
+        let copy = s.apply(&st, &people(ob("c", TEXT, Some(t0 + 900))));
+        assert_eq!(copy.tag.duplicate_of(), Some("a0"));
+        assert_eq!(copy.tag.clusters[0].id, id);
+        let story = s.story(&id).unwrap();
+        assert_eq!(story.members.last().unwrap().time, Some(t0 - 3600));
+        assert_eq!((story.articles, story.members.len()), (11, 4));
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct SketchRecord {
     pub sketch: Sketch,
     /// Arrival time (expiry).
     pub time: Option<i64>,
+    /// Event time (what a copy of it takes when it states none).
+    #[serde(default)]
+    pub event: Option<i64>,
     /// Its stories, per topic: `(topic, story id)`.
     pub clusters: Vec<(String, String)>,
 }
@@ -47,6 +50,7 @@ impl From<SketchRecord> for SketchEntry {
             group: r.group,
             sketch: r.sketch,
             time: r.time,
+            event: r.event,
             clusters: r.clusters,
         }
     }
@@ -199,6 +203,7 @@ mod tests {
             group: "a".into(),
             sketch: a.sketch.clone().unwrap(),
             time: a.arrival,
+            event: a.time,
             clusters: vec![("t1".into(), da1.id.clone()), ("t2".into(), da2.id.clone())],
         };
         let dup = decide_duplicate(&st, a.arrival, &b, vec![rec.clone()]);
