@@ -134,14 +134,16 @@ fn process_one(engine: &Engine, path: &Path) -> Result<Vec<ClassifiedArticle>, I
 const CHUNK: usize = 256;
 
 pub fn run(args: &ProcessArgs) -> Result<ExitCode> {
-    let engine = args.data.engine()?.with_max_input_bytes(args.max_bytes);
-    let files = collect_files(&args.paths)?;
+    // The pool first: building the engine already uses it (its data compiles in
+    // parallel), and the global pool is fixed by its first use.
     if let Some(n) = args.jobs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()
             .ok();
     }
+    let engine = args.data.engine()?.with_max_input_bytes(args.max_bytes);
+    let files = collect_files(&args.paths)?;
     if let Some(dir) = &args.out {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

@@ -54,24 +54,35 @@ impl Engine {
 
     /// Compile an engine from data files; reports every bad file, not only the first.
     pub fn from_data(data: &DataSet) -> Result<Engine, Vec<DataError>> {
-        let mut errors = Vec::new();
-        // Languages first: the gazetteer and topics read the language models.
+        // Languages first: the gazetteer and topics read the language models. The
+        // rest compiles in parallel (start-up is the serial part of a `process` run:
+        // text rules ∥ gazetteer → topics ∥ figures); errors keep this order.
         let languages = language::Languages::from_files(&data.languages)?;
-        let text =
-            text::TextRules::from_files(&data.boilerplate, &data.agencies, &data.dates, &languages)
-                .map_err(|e| errors.extend(e))
-                .ok();
-        let gazetteer = entities::Gazetteer::from_files(&data.gazetteer, &languages)
-            .map_err(|e| errors.extend(e))
-            .ok();
-        let figures = figures::FigureRules::from_files(&data.figures, &languages)
-            .map_err(|e| errors.extend(e))
-            .ok();
-        let topics = gazetteer.as_ref().and_then(|g| {
-            classify::Topics::from_files(&data.topics, g, &languages)
-                .map_err(|e| errors.extend(e))
-                .ok()
-        });
+        let langs = &languages;
+        let (text, (gazetteer_topics, figures)) = rayon::join(
+            || text::TextRules::from_files(&data.boilerplate, &data.agencies, &data.dates, langs),
+            || {
+                rayon::join(
+                    || {
+                        let g = entities::Gazetteer::from_files(&data.gazetteer, langs)?;
+                        let t = classify::Topics::from_files(&data.topics, &g, langs);
+                        Ok::<_, Vec<DataError>>((g, t))
+                    },
+                    || figures::FigureRules::from_files(&data.figures, langs),
+                )
+            },
+        );
+        let mut errors = Vec::new();
+        let text = text.map_err(|e| errors.extend(e)).ok();
+        let (gazetteer, topics) = match gazetteer_topics {
+            Ok((g, t)) => (Some(g), Some(t)),
+            Err(e) => {
+                errors.extend(e);
+                (None, None)
+            }
+        };
+        let figures = figures.map_err(|e| errors.extend(e)).ok();
+        let topics = topics.and_then(|t| t.map_err(|e| errors.extend(e)).ok());
         match (text, gazetteer, figures, topics) {
             (Some(text), Some(gazetteer), Some(figures), Some(topics)) if errors.is_empty() => {
                 Ok(Engine {
