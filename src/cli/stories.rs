@@ -164,8 +164,8 @@ impl Batch {
                 headline
             )?;
             if s.articles > 1 {
-                for m in &s.members {
-                    writeln!(out, "      · {}", self.path(&m.article))?;
+                for a in s.all_articles() {
+                    writeln!(out, "      · {}", self.path(a))?;
                 }
             }
         }

@@ -52,7 +52,7 @@
 //! * A story's value holds its members and must stay under the server's max payload
 //!   (1 MB by default: some thousands of members within one window).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -165,6 +165,11 @@ pub struct KvStories {
     conflicts: AtomicU64,
     /// Test hook: the writes left before every write fails (a simulated crash).
     write_budget: Mutex<Option<u64>>,
+    /// One lock per topic: this process's articles of one topic take turns at its
+    /// commit key instead of racing each other to it (every racer but one would lose
+    /// the compare-and-set and decide again). Other processes still race, and lose
+    /// nothing by it.
+    topic_turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl KvStories {
@@ -196,6 +201,7 @@ impl KvStories {
             settings,
             conflicts: AtomicU64::new(0),
             write_budget: Mutex::new(None),
+            topic_turns: Mutex::new(HashMap::new()),
         })
     }
 
@@ -358,6 +364,14 @@ impl KvStories {
         topic: &str,
     ) -> Result<u64, Transient> {
         let head_key = format!("c.{}", part(topic));
+        let turn = self
+            .topic_turns
+            .lock()
+            .expect("topic turns lock")
+            .entry(topic.to_string())
+            .or_default()
+            .clone();
+        let _turn = turn.lock().await;
         let mut conflicts = 0;
         loop {
             if conflicts > MAX_CONFLICTS {

@@ -292,7 +292,12 @@ pub struct Story {
     pub first_seen: Option<i64>,
     pub last_seen: Option<i64>,
     pub figures: BTreeMap<String, StoryFigure>,
+    /// The latest `max_members` members: what new articles are compared with.
     pub members: Vec<Member>,
+    /// Every article of the story, in the order they joined (empty in a row stored
+    /// before members were capped: its members are then all of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub article_ids: Vec<String>,
     pub alerted: bool,
     /// The alert this story raised (so a redelivered article raises it again to
     /// outputs a crash may have lost; the outputs deduplicate it).
@@ -306,6 +311,16 @@ pub struct Story {
 }
 
 impl Story {
+    /// Every article of the story, in the order they joined.
+    pub fn all_articles(&self) -> impl Iterator<Item = &str> {
+        let old = self.article_ids.is_empty();
+        let members = self.members.iter().filter(move |_| old);
+        self.article_ids
+            .iter()
+            .map(String::as_str)
+            .chain(members.map(|m| m.article.as_str()))
+    }
+
     /// The JSON row of the stories table (`outbox/stories/<topic>/<id>.json`).
     pub fn summary(&self) -> serde_json::Value {
         serde_json::json!({
@@ -320,7 +335,7 @@ impl Story {
             "first_seen": self.first_seen.map(time::format_iso),
             "last_seen": self.last_seen.map(time::format_iso),
             "figures": self.figures,
-            "article_ids": self.members.iter().map(|m| &m.article).collect::<Vec<_>>(),
+            "article_ids": self.all_articles().collect::<Vec<_>>(),
             "alerted": self.alerted,
             "version": self.version,
         })
@@ -779,6 +794,7 @@ impl StoryState {
                 last_seen: None,
                 figures: BTreeMap::new(),
                 members: Vec::new(),
+                article_ids: Vec::new(),
                 alerted: false,
                 alert: None,
                 last_arrival: None,
@@ -831,6 +847,10 @@ impl StoryState {
                 }
             }
             self.keys.add(topic, &member.keys, pos);
+            if story.article_ids.is_empty() {
+                story.article_ids = story.members.iter().map(|m| m.article.clone()).collect();
+            }
+            story.article_ids.push(ob.article_id.clone());
             story.members.push(member);
             if let Some(alert) = breaking(settings, story, &ob.article_id) {
                 story.alerted = true;
@@ -1236,7 +1256,8 @@ mod tests {
         assert_eq!(story.articles, 10);
         let held: Vec<&str> = story.members.iter().map(|m| m.article.as_str()).collect();
         assert_eq!(held, ["a6", "a7", "a8", "a9"]);
-        assert_eq!(story.summary()["article_ids"], serde_json::json!(held));
+        let all: Vec<String> = (0..10).map(|i| format!("a{i}")).collect();
+        assert_eq!(story.summary()["article_ids"], serde_json::json!(all));
         // an undated copy of the first report, no longer held as a member
         let copy = s.apply(&st, &people(ob("c", TEXT, Some(t0 + 900))));
         assert_eq!(copy.tag.duplicate_of(), Some("a0"));
