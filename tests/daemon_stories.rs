@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
+use wirefeed::engine::stories::StorySettings;
 
 /// The fixtures in the order they are dropped (the first of a group names its story).
 const ORDER: [&str; 8] = [
@@ -290,20 +291,44 @@ fn embedded_kill_9_mid_stream_loses_no_story_state_and_counts_no_article_twice()
     assert_same("outbox", &outs, &want);
     assert!(stray.is_empty(), "{stray:?}");
 
-    // Every article of a topic is in exactly one of its stories, once.
+    // Every article of a topic is in exactly one of its stories, once: each document
+    // names its story per topic, and each story counts exactly the documents naming
+    // it (a row lists only its latest `max_members` articles, all among them).
     let rows = story_rows(&dirs.outbox.join("stories"));
     let mut members: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut named: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (topic, article) in outs.keys().filter(|(t, _)| t != "unclassified") {
+        let doc = read_json(&dirs.outbox.join(topic).join(format!("{article}.json")));
+        let ext = extension(&doc);
+        let decided: Vec<&Value> = ext["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["topic"] == topic.as_str())
+            .collect();
+        assert_eq!(decided.len(), 1, "{topic}/{article}: {ext}");
+        let story = decided[0]["id"].as_str().unwrap().to_string();
+        assert!(rows.contains_key(&story), "{topic}/{article} names {story}");
+        assert!(named.entry(story).or_default().insert(article.clone()));
+        *members.entry((topic.clone(), article.clone())).or_default() += 1;
+    }
+    let cap = StorySettings::builtin().clusters.max_members;
     for (id, r) in &rows {
-        let ids = r["article_ids"].as_array().unwrap();
-        assert_eq!(r["articles"].as_u64(), Some(ids.len() as u64), "story {id}");
-        for a in ids {
-            *members
-                .entry((
-                    r["topic"].as_str().unwrap().to_string(),
-                    a.as_str().unwrap().to_string(),
-                ))
-                .or_default() += 1;
-        }
+        let docs = named.get(id).map_or(0, BTreeSet::len);
+        assert_eq!(r["articles"].as_u64(), Some(docs as u64), "story {id}");
+        let ids: Vec<&str> = r["article_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), docs.min(cap), "story {id}");
+        let unique: BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "story {id} lists an article twice");
+        assert!(
+            ids.iter().all(|a| named[id].contains(*a)),
+            "story {id} lists an article that does not name it"
+        );
     }
     let topical: Multiset = want
         .iter()

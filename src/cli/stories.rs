@@ -31,6 +31,9 @@ pub struct Batch {
     pub groups: BTreeMap<String, Vec<String>>,
     /// Article id → input path (for the table).
     pub paths: BTreeMap<String, PathBuf>,
+    /// Story id → the articles of this batch in it, in order (a story holds only its
+    /// latest members).
+    pub members: BTreeMap<String, Vec<String>>,
     pub alerts: usize,
     /// The durable log (`--stories-state`), when given.
     pub log: Option<LogStore>,
@@ -56,6 +59,7 @@ impl Batch {
             state,
             groups: BTreeMap::new(),
             paths: BTreeMap::new(),
+            members: BTreeMap::new(),
             alerts: 0,
             log,
             replayed,
@@ -79,6 +83,12 @@ impl Batch {
                 .entry(d.to_string())
                 .or_default()
                 .push(c.tagged.article.id.clone());
+        }
+        for d in &o.tag.clusters {
+            let list = self.members.entry(d.id.clone()).or_default();
+            if !list.contains(&c.tagged.article.id) {
+                list.push(c.tagged.article.id.clone());
+            }
         }
         self.alerts += o.alerts.len();
         Ok(o.tag)
@@ -164,8 +174,23 @@ impl Batch {
                 headline
             )?;
             if s.articles > 1 {
-                for a in s.all_articles() {
+                let held: Vec<&str> = s.members.iter().map(|m| m.article.as_str()).collect();
+                let here: Vec<&str> = self
+                    .members
+                    .get(&s.id)
+                    .map_or_else(Vec::new, |l| l.iter().map(String::as_str).collect());
+                // all held, else this batch's (the story outgrew max_members)
+                let (list, earlier) = if held.len() as u32 == s.articles {
+                    (held, 0)
+                } else {
+                    let n = s.articles.saturating_sub(here.len() as u32);
+                    (here, n)
+                };
+                for a in list {
                     writeln!(out, "      · {}", self.path(a))?;
+                }
+                if earlier > 0 {
+                    writeln!(out, "      · (+{earlier} from the state log)")?;
                 }
             }
         }

@@ -486,7 +486,6 @@ mod tests {
             last_seen: Some(last),
             figures: Default::default(),
             members: Vec::new(),
-            article_ids: Vec::new(),
             alerted: false,
             alert: None,
             last_arrival: Some(last),

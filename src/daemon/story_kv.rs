@@ -72,8 +72,8 @@ use crate::engine::stories::{
 
 /// Most story ids kept per `e.<topic>.<entity>` list (the oldest go first).
 pub const INDEX_CAP: usize = 256;
-/// Most article ids kept per `b.<band>` list (the oldest go first).
-pub const BAND_CAP: usize = 64;
+/// Most article ids kept per `b.<band>` list (the oldest go first): the engine's.
+pub use crate::engine::stories::BAND_CAP;
 /// Conflicts one observe accepts before it gives up with a transient error (the
 /// input is retried later).
 pub const MAX_CONFLICTS: u64 = 10_000;

@@ -294,10 +294,6 @@ pub struct Story {
     pub figures: BTreeMap<String, StoryFigure>,
     /// The latest `max_members` members: what new articles are compared with.
     pub members: Vec<Member>,
-    /// Every article of the story, in the order they joined (empty in a row stored
-    /// before members were capped: its members are then all of them).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub article_ids: Vec<String>,
     pub alerted: bool,
     /// The alert this story raised (so a redelivered article raises it again to
     /// outputs a crash may have lost; the outputs deduplicate it).
@@ -311,16 +307,6 @@ pub struct Story {
 }
 
 impl Story {
-    /// Every article of the story, in the order they joined.
-    pub fn all_articles(&self) -> impl Iterator<Item = &str> {
-        let old = self.article_ids.is_empty();
-        let members = self.members.iter().filter(move |_| old);
-        self.article_ids
-            .iter()
-            .map(String::as_str)
-            .chain(members.map(|m| m.article.as_str()))
-    }
-
     /// The JSON row of the stories table (`outbox/stories/<topic>/<id>.json`).
     pub fn summary(&self) -> serde_json::Value {
         serde_json::json!({
@@ -335,7 +321,8 @@ impl Story {
             "first_seen": self.first_seen.map(time::format_iso),
             "last_seen": self.last_seen.map(time::format_iso),
             "figures": self.figures,
-            "article_ids": self.all_articles().collect::<Vec<_>>(),
+            // the latest `max_members`: a row's size does not grow with its story
+            "article_ids": self.members.iter().map(|m| &m.article).collect::<Vec<_>>(),
             "alerted": self.alerted,
             "version": self.version,
         })
@@ -595,7 +582,7 @@ impl StoryState {
         self.bands.clear();
         for (i, e) in self.sketches.iter().enumerate() {
             for k in e.sketch.band_keys() {
-                self.bands.entry(k).or_default().push(i);
+                push_capped(self.bands.entry(k).or_default(), i);
             }
         }
     }
@@ -794,7 +781,6 @@ impl StoryState {
                 last_seen: None,
                 figures: BTreeMap::new(),
                 members: Vec::new(),
-                article_ids: Vec::new(),
                 alerted: false,
                 alert: None,
                 last_arrival: None,
@@ -847,10 +833,6 @@ impl StoryState {
                 }
             }
             self.keys.add(topic, &member.keys, pos);
-            if story.article_ids.is_empty() {
-                story.article_ids = story.members.iter().map(|m| m.article.clone()).collect();
-            }
-            story.article_ids.push(ob.article_id.clone());
             story.members.push(member);
             if let Some(alert) = breaking(settings, story, &ob.article_id) {
                 story.alerted = true;
@@ -872,7 +854,7 @@ impl StoryState {
                 .map_or_else(|| ob.article_id.clone(), |d| d.duplicate_of.clone());
             let i = self.sketches.len();
             for k in s.band_keys() {
-                self.bands.entry(k).or_default().push(i);
+                push_capped(self.bands.entry(k).or_default(), i);
             }
             self.sketches.push(SketchEntry {
                 article: ob.article_id.clone(),
@@ -1017,6 +999,18 @@ impl StoryState {
                 rejected,
             },
         }
+    }
+}
+
+/// Most articles a band remembers (its latest): a text shared by thousands of
+/// articles is still found through its latest copies, and a copy costs at most this
+/// many comparisons per band, not one per article in the window.
+pub const BAND_CAP: usize = 64;
+
+fn push_capped(list: &mut Vec<usize>, i: usize) {
+    list.push(i);
+    if list.len() > BAND_CAP {
+        list.remove(0);
     }
 }
 
@@ -1220,6 +1214,21 @@ mod tests {
         assert_eq!(a.stories[0].articles, 2);
     }
 
+    /// Past `BAND_CAP` copies of one text, a new copy still finds the group (through
+    /// the latest copies) and names its first article.
+    #[test]
+    fn a_text_copied_past_the_band_cap_still_names_its_first_article() {
+        let st = StorySettings::builtin();
+        let mut s = StoryState::new();
+        for i in 0..(BAND_CAP as i64 * 2) {
+            let o = s.apply(&st, &ob(&format!("c{i}"), TEXT, Some(i * 60)));
+            if i > 0 {
+                assert_eq!(o.tag.duplicate_of(), Some("c0"), "copy {i}");
+            }
+        }
+        assert!(s.bands.values().all(|l| l.len() <= BAND_CAP));
+    }
+
     /// A story keeps its latest `max_members` members to match with, counts every
     /// article, and a copy of a member it no longer holds still takes that member's
     /// time and joins the story.
@@ -1256,8 +1265,7 @@ mod tests {
         assert_eq!(story.articles, 10);
         let held: Vec<&str> = story.members.iter().map(|m| m.article.as_str()).collect();
         assert_eq!(held, ["a6", "a7", "a8", "a9"]);
-        let all: Vec<String> = (0..10).map(|i| format!("a{i}")).collect();
-        assert_eq!(story.summary()["article_ids"], serde_json::json!(all));
+        assert_eq!(story.summary()["article_ids"], serde_json::json!(held));
         // an undated copy of the first report, no longer held as a member
         let copy = s.apply(&st, &people(ob("c", TEXT, Some(t0 + 900))));
         assert_eq!(copy.tag.duplicate_of(), Some("a0"));
