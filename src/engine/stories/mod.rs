@@ -695,7 +695,7 @@ impl StoryState {
             for i in cands {
                 let e = &self.sketches[i];
                 let j = s.jaccard(&e.sketch);
-                let ct = s.containment(&e.sketch);
+                let ct = s.containment_at(&e.sketch, j);
                 let is_copy = j >= d.jaccard || (ct >= d.containment && j >= d.containment_jaccard);
                 if is_copy && best.is_none_or(|(_, bj, _)| j > bj) {
                     best = Some((i, j, ct));
