@@ -1137,6 +1137,22 @@ mod tests {
         }
     }
 
+    /// `o` naming two people in its headline and twice in its body.
+    fn people(o: Observation) -> Observation {
+        Observation {
+            entities: ["ada_lovelace", "alan_turing"]
+                .iter()
+                .map(|e| ObservedEntity {
+                    id: e.to_string(),
+                    kind: EntityKind::Person,
+                    headline: 1,
+                    body: 2,
+                })
+                .collect(),
+            ..o
+        }
+    }
+
     const TEXT: &str = "the river rose overnight and the town council closed the old bridge to all traffic until engineers inspect it";
 
     #[test]
@@ -1236,18 +1252,6 @@ mod tests {
     fn a_story_holds_its_latest_members_and_counts_them_all() {
         let mut st = StorySettings::builtin();
         st.clusters.max_members = 4;
-        let people = |o: Observation| Observation {
-            entities: ["ada_lovelace", "alan_turing"]
-                .iter()
-                .map(|e| ObservedEntity {
-                    id: e.to_string(),
-                    kind: EntityKind::Person,
-                    headline: 1,
-                    body: 2,
-                })
-                .collect(),
-            ..o
-        };
         let t0 = 1_000_000;
         let mut s = StoryState::new();
         // the first report states an earlier time than its arrival
@@ -1279,35 +1283,22 @@ mod tests {
     fn an_undated_copy_takes_its_originals_time_and_lets_no_later_article_in() {
         let st = StorySettings::builtin();
         let (then, now) = (1_000_000, 1_000_000 + 30 * 24 * 3600);
-        let people = |id: &str, o: Observation| Observation {
-            entities: ["ada_lovelace", "alan_turing"]
-                .iter()
-                .map(|e| ObservedEntity {
-                    id: e.to_string(),
-                    kind: EntityKind::Person,
-                    headline: 1,
-                    body: 2,
-                })
-                .collect(),
-            article_id: id.into(),
-            ..o
-        };
         let mut s = StoryState::new();
         // the original states its time; it arrives today
         let a = Observation {
             time: Some(then),
             ..ob("a", TEXT, Some(now))
         };
-        s.apply(&st, &people("a", a));
+        s.apply(&st, &people(a));
         // a republished copy that states no time (its time is its arrival)
-        let b = s.apply(&st, &people("b", ob("b", TEXT, Some(now + 10))));
+        let b = s.apply(&st, &people(ob("b", TEXT, Some(now + 10))));
         assert_eq!(b.tag.duplicate_of(), Some("a"));
         let story = s.story(&b.tag.clusters[0].id).unwrap();
         assert_eq!(story.members[1].time, Some(then), "{story:?}");
         assert_eq!(story.last_seen, Some(then));
         // today's undated report with the same people is another event
         let other = "a different report on what the two of them said at a meeting in town today about the weather";
-        let c = s.apply(&st, &people("c", ob("c", other, Some(now + 60))));
+        let c = s.apply(&st, &people(ob("c", other, Some(now + 60))));
         assert!(c.tag.duplicate.is_none());
         assert_eq!(c.tag.clusters[0].via, "new", "{:?}", c.tag.clusters[0]);
     }
