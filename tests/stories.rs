@@ -288,3 +288,40 @@ fn kill_9_mid_batch_loses_no_story_state() {
     run_to_end(&files, &state, &again);
     assert_eq!(read_dir_tree(&again), expected);
 }
+
+/// A story that outgrows `max_members` still counts and lists every article of the
+/// batch in the table, while its row lists only the latest members.
+#[test]
+fn a_story_past_max_members_lists_every_article_in_the_table() {
+    let out = tempfile::tempdir().unwrap();
+    let config = out.path().join("stories.toml");
+    fs::write(&config, "[clusters]\nmax_members = 2\n").unwrap();
+    let rows = out.path().join("rows");
+    let names = ["event_ar.json", "event_en.json", "event_ru.json"];
+    let (e, stderr) = cluster(
+        &names,
+        &[
+            "--stories-config",
+            &config.display().to_string(),
+            "--stories-out",
+            &rows.display().to_string(),
+        ],
+    );
+    let cid = e["event_ar.json"]["cluster"].as_str().unwrap().to_string();
+    for n in &names {
+        assert_eq!(e[*n]["cluster"], cid.as_str(), "{n}");
+        assert!(stderr.contains(&fixture(n)), "{n} listed: {stderr}");
+    }
+    let story: Value = serde_json::from_str(
+        &fs::read_to_string(rows.join("kazakhstan_unrest").join(format!("{cid}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(story["articles"], 3);
+    let held: Vec<&str> = story["article_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(held, [id(&e["event_en.json"]), id(&e["event_ru.json"])]);
+}

@@ -84,11 +84,10 @@ impl Batch {
                 .or_default()
                 .push(c.tagged.article.id.clone());
         }
-        for d in &o.tag.clusters {
-            let list = self.members.entry(d.id.clone()).or_default();
-            if !list.contains(&c.tagged.article.id) {
-                list.push(c.tagged.article.id.clone());
-            }
+        // (a repeated article changes no story)
+        for id in &o.changed {
+            let list = self.members.entry(id.clone()).or_default();
+            list.push(c.tagged.article.id.clone());
         }
         self.alerts += o.alerts.len();
         Ok(o.tag)
