@@ -167,11 +167,40 @@ impl StorySettings {
 
     /// Settings from a TOML file's text; errors at file:line:column.
     pub fn parse(name: &str, text: &str) -> Result<StorySettings, DataError> {
-        crate::data::DataFile {
+        let file = crate::data::DataFile {
             name: name.to_string(),
             text: text.to_string(),
+        };
+        let settings: StorySettings = file.parse()?;
+        // A story holding fewer members than an alert counts could never alert.
+        let (held, needed) = (settings.clusters.max_members, settings.alerts.articles);
+        if held == 0 || held < needed as usize {
+            // the line that sets it (the cap if the file sets it, else the count)
+            let key_at = |key: &str| {
+                let mut offset = 0;
+                for line in text.split_inclusive('\n') {
+                    let t = line.trim_start();
+                    if t.strip_prefix(key)
+                        .is_some_and(|r| r.trim_start().starts_with('='))
+                    {
+                        return Some(offset + line.len() - t.len());
+                    }
+                    offset += line.len();
+                }
+                None
+            };
+            let at = key_at("max_members")
+                .or_else(|| key_at("articles"))
+                .unwrap_or(0);
+            return Err(DataError::at(
+                &file,
+                at,
+                format!(
+                    "clusters.max_members = {held} must be at least 1 and at least alerts.articles = {needed} (a story holding fewer members could never alert)"
+                ),
+            ));
         }
-        .parse()
+        Ok(settings)
     }
 
     fn window_secs(&self) -> i64 {
@@ -1115,6 +1144,17 @@ mod tests {
     fn bad_settings_report_the_line() {
         let e = StorySettings::parse("x.toml", "window_hours = 1\nbogus = 2\n").unwrap_err();
         assert!(e.to_string().contains("x.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn a_member_cap_below_the_alert_count_is_refused_at_its_line() {
+        let text = "# articles, max_members\n[clusters]\nmax_members = 3\n[alerts]\narticles = 5\n";
+        let e = StorySettings::parse("x.toml", text).unwrap_err();
+        assert!(e.to_string().contains("x.toml:3"), "{e}");
+        assert!(e.to_string().contains("max_members = 3"), "{e}");
+        let e = StorySettings::parse("y.toml", "[alerts]\narticles = 100\n").unwrap_err();
+        assert!(e.to_string().contains("y.toml:2"), "{e}");
+        assert!(StorySettings::parse("z.toml", "[clusters]\nmax_members = 5\n").is_ok());
     }
 
     fn ob(id: &str, text: &str, arrival: Option<i64>) -> Observation {
