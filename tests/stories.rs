@@ -295,7 +295,11 @@ fn kill_9_mid_batch_loses_no_story_state() {
 fn a_story_past_max_members_lists_every_article_in_the_table() {
     let out = tempfile::tempdir().unwrap();
     let config = out.path().join("stories.toml");
-    fs::write(&config, "[clusters]\nmax_members = 2\n").unwrap();
+    fs::write(
+        &config,
+        "[clusters]\nmax_members = 2\n[alerts]\narticles = 2\n",
+    )
+    .unwrap();
     let rows = out.path().join("rows");
     let names = ["event_ar.json", "event_en.json", "event_ru.json"];
     let (e, stderr) = cluster(

@@ -114,11 +114,7 @@ impl Sketch {
     }
 
     /// Estimated share of the smaller set's shingles found in the larger one.
-    pub fn containment(&self, other: &Sketch) -> f64 {
-        self.containment_at(other, self.jaccard(other))
-    }
-
-    /// [`Sketch::containment`] given their [`Sketch::jaccard`] `j` (not computed again).
+    /// Takes their [`Sketch::jaccard`] `j`, which the caller has already computed.
     pub fn containment_at(&self, other: &Sketch, j: f64) -> f64 {
         let (a, b) = (self.shingles as f64, other.shingles as f64);
         let inter = j / (1.0 + j) * (a + b);
